@@ -43,3 +43,64 @@ class Attributor(Protocol):
 
     def on_event(self, event: dict) -> None:
         """Hear the tracker's events (e.g. ``turn_start`` tells who holds a protected turn)."""
+
+
+class _FrozenCache:
+    """Reuses one frozenset per combination, so the tracker's "same as before?" test is cheap."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self._by_mask: dict[int, frozenset] = {}
+
+    def __call__(self, mask: int) -> frozenset:
+        found = self._by_mask.get(mask)
+        if found is None:
+            found = frozenset(n for i, n in enumerate(self.names) if mask >> i & 1)
+            self._by_mask[mask] = found
+        return found
+
+
+class SoloAttributor:
+    """One microphone, one unnamed speaker (or everyone as one): speech is credited to ``name``."""
+
+    def __init__(self, name: str = "speaker"):
+        self.speakers = [name]
+        self._cache = _FrozenCache([name])
+
+    def push(self, frames: DecidedFrames) -> Iterator[Activity]:
+        masks = frames.speech.any(axis=1).astype(np.int64).tolist()
+        cache = self._cache
+        for offset, mask in enumerate(masks):
+            yield frames.start_index + offset, cache(mask)
+
+    def flush(self) -> Iterator[Activity]:
+        return iter(())
+
+    def on_event(self, event: dict) -> None:
+        pass
+
+
+class ChannelAttributor:
+    """One microphone per person: channel c is person c.
+
+    Crosstalk (another person's voice leaking into this mic, typically −18 dB) is already rejected
+    before smoothing by the detector's level comparison across channels; two channels both clearly
+    loud are two people talking at once (overlap).
+    """
+
+    def __init__(self, names: list[str]):
+        self.speakers = list(names)
+        self._cache = _FrozenCache(self.speakers)
+        self._weights = (1 << np.arange(len(names), dtype=np.int64))
+
+    def push(self, frames: DecidedFrames) -> Iterator[Activity]:
+        masks = (frames.speech.astype(np.int64) @ self._weights).tolist()
+        cache = self._cache
+        for offset, mask in enumerate(masks):
+            yield frames.start_index + offset, cache(mask)
+
+    def flush(self) -> Iterator[Activity]:
+        return iter(())
+
+    def on_event(self, event: dict) -> None:
+        pass
