@@ -35,7 +35,8 @@ class Pipeline:
     def __init__(self, source: AudioSource, attributor: Attributor, settings: Settings,
                  sinks: Iterable[Sink] = (), session_id: str = "session", mode: str = "solo",
                  crosstalk_rejection: bool = False, source_label: str | None = None,
-                 clock_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+                 clock_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 status: Callable[[dict], None] | None = None, status_every_s: float = 0.1):
         self.source = source
         self.attributor = attributor
         self.settings = settings
@@ -52,6 +53,8 @@ class Pipeline:
         self._requests: queue.Queue = queue.Queue()
         self._override: frozenset | None = None
         self.samples_in = 0
+        self.status = status  # called on the pipeline thread with live figures
+        self.status_every_s = status_every_s
 
     # ------------------------------------------------------------ events
     def _emit(self, event: dict) -> None:
@@ -109,6 +112,7 @@ class Pipeline:
         """Process the whole source; ``progress(stream_s)`` is called after each block."""
         self._start()
         step = self.tracker.step
+        next_status_s = 0.0
         for block in self.source.blocks():
             self.samples_in += len(block)
             decided = self.detector.push(block)
@@ -118,6 +122,9 @@ class Pipeline:
                 break
             if progress is not None:
                 progress(self.samples_in / SAMPLE_RATE_HZ)
+            if self.status is not None and self.tracker.now_s >= next_status_s:
+                next_status_s = self.tracker.now_s + self.status_every_s
+                self.status(self.snapshot())
         decided = self.detector.flush()
         if decided is not None:
             self._feed(self.attributor.push(decided), step)
@@ -125,6 +132,13 @@ class Pipeline:
         duration_s = self.samples_in / SAMPLE_RATE_HZ
         self.tracker.finish(duration_s)
         return PipelineResult(self.ledger, duration_s, getattr(self.source, "overflows", 0))
+
+    def snapshot(self) -> dict:
+        """Live figures (tracker state plus counts so far); call on the pipeline thread."""
+        snap = self.tracker.snapshot()
+        snap["overflows"] = getattr(self.source, "overflows", 0)
+        snap["override"] = next(iter(self._override)) if self._override else None
+        return snap
 
     def _feed(self, activity, step) -> None:
         override = self._override
