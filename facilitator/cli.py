@@ -13,6 +13,9 @@ COMMAND_MODULES = [
     "replay",
     "devices",
     "evaluate",
+    "report",
+    "history",
+    "forget",
 ]
 
 
