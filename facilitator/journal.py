@@ -34,6 +34,7 @@ class JournalWriter:
             self._file = open_private(self.path, "a", encoding="utf-8")
         except OSError as exc:
             raise UserError(f"cannot write the event journal {self.path}: {exc.strerror}") from None
+        _lock(self._file)  # held until close or death: recovery leaves a running session alone
         self._last_sync = clock()
         self._dirty = False
 
@@ -66,6 +67,36 @@ class JournalWriter:
                 self._file.close()
             except OSError:
                 pass
+
+
+def _lock(handle) -> None:
+    """An advisory lock on the open journal; the OS drops it when the process dies (even kill -9)."""
+    try:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):  # no fcntl (Windows) or a file system without locks
+        pass
+
+
+def journal_in_use(path: Path) -> bool:
+    """Is a running facilitator still writing this journal?"""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    except OSError:
+        return False
+    return False
 
 
 def _disk_message(path: Path, exc: OSError) -> str:
