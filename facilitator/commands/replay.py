@@ -64,7 +64,10 @@ def build_attributor(mode: str, names: list[str], channels: int, args=None):
     from facilitator.attribution import ChannelAttributor, SoloAttributor
 
     if mode == "solo":
-        return SoloAttributor(names[0] if len(names) == 1 else "speaker")
+        if len(names) > 1:
+            raise UserError("solo mode credits all speech to one voice and cannot tell people apart: "
+                            "use --mode channels (one mic per person) or --mode voices (enrolled voices)")
+        return SoloAttributor(names[0] if names else "speaker")
     if mode == "channels":
         if not names:
             names = [f"S{i + 1}" for i in range(channels)]
@@ -148,13 +151,12 @@ def run(args) -> int:
 
 
 def finish_session(session_dir: Path, summary: dict, history: bool = True) -> None:
-    """Reports and the history row, where those parts are installed."""
-    try:
-        from facilitator.report import write_reports
-    except ImportError:
-        write_reports = None
-    if write_reports is not None:
-        write_reports(session_dir)
+    """The history row, then the reports, where those parts are installed.
+
+    The reports come last so that a session directory with ``report.html`` is known to be finished;
+    a process killed before that point leaves a directory ``facilitator recover`` completes (storing
+    the history row again is harmless: it is keyed by the session id).
+    """
     if history:
         try:
             from facilitator.history import record_session
@@ -162,6 +164,12 @@ def finish_session(session_dir: Path, summary: dict, history: bool = True) -> No
             record_session = None
         if record_session is not None:
             record_session(session_dir)
+    try:
+        from facilitator.report import write_reports
+    except ImportError:
+        write_reports = None
+    if write_reports is not None:
+        write_reports(session_dir)
 
 
 def summary_text(summary: dict) -> str:
