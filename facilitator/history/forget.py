@@ -76,13 +76,13 @@ def _session_dirs() -> list[Path]:
 
 
 def voice_files(name: str) -> list[Path]:
-    """Stored voice files whose name (up to the first dot) is the person's name; none is fine."""
+    """Stored voice files (``NAME.npz``, and a ``NAME.tmp`` left by a crash) of the person; none is fine."""
     from facilitator.paths import voices_dir
 
     want = slug(name)
     if not want:
         return []
-    return [p for p in sorted(voices_dir().iterdir()) if slug(p.name.split(".")[0]) == want]
+    return [p for p in sorted(voices_dir().iterdir()) if want in (slug(p.stem), slug(p.name.split(".")[0]))]
 
 
 def plan_session(arg: str, db_path: Path | None = None) -> Plan:
