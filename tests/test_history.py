@@ -200,6 +200,18 @@ def test_newer_schema_is_refused(home, tmp_path):
         query()
 
 
+def test_twenty_sessions_answer_within_200_ms(home, capsys):
+    from facilitator.paths import sessions_dir
+
+    for d in weekly_series(sessions_dir(), 20, speakers=("Alex", "Sam", "Jo")):
+        record_session(d)
+    for argv in (["history"], ["history", "--person", "sam"], ["history", "--compare", "5"]):
+        t0 = time.perf_counter()
+        assert cli.main(argv) == 0
+        assert time.perf_counter() - t0 < 0.2, argv
+    assert "20 sessions" in capsys.readouterr().out
+
+
 def test_sparkline_and_bar():
     assert sparkline([0.0, 0.5, 1.0, None]) == "▁▅█ "
     assert bar(0.5, 10) == "█████·····"
