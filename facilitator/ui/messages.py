@@ -1,0 +1,48 @@
+"""Messages from the pipeline thread to the screens: small dataclasses, posted, never shared state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class PipelineEvent(Message):
+    """One journal event (speech, floor, turn, alert…) as the pipeline emitted it."""
+
+    event: dict
+
+
+@dataclass
+class PipelineStatus(Message):
+    """The pipeline's live figures (about ten a second); only the newest one matters."""
+
+    snapshot: dict
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PipelineStatus)
+
+
+@dataclass
+class InputLevel(Message):
+    """The set-up screen's microphone level in dBFS (several a second); only the newest matters."""
+
+    level_dbfs: float
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, InputLevel)
+
+
+@dataclass
+class SessionFinished(Message):
+    """The pipeline ended and the session files are written."""
+
+    outcome: object  # facilitator.ui.session.SessionOutcome
+
+
+@dataclass
+class SessionFailed(Message):
+    """The pipeline stopped with an error the people at the table should read."""
+
+    error: str
