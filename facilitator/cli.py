@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "report",
     "history",
     "forget",
+    "recover",
 ]
 
 
