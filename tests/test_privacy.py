@@ -156,7 +156,7 @@ def no_network(monkeypatch):
 def test_report_history_and_forget_open_no_connection(home, tmp_path, no_network, capsys):
     from facilitator.paths import sessions_dir
 
-    for i, proto in enumerate(("open", "round_robin")):
+    for i, proto in enumerate(("open", "round-robin")):
         d = write_synthetic_session(sessions_dir() / f"s{i}", ("Alex", "Sam", "Jo"), protocol=proto,
                                     session_id=f"s{i}", seed=i)
         assert cli.main(["report", str(d)]) == 0

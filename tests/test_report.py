@@ -42,7 +42,7 @@ def open_session(tmp_path) -> Path:
 @pytest.fixture
 def rr_session(tmp_path) -> Path:
     """Two people, round-robin protected turns of 60 s."""
-    return write_synthetic_session(tmp_path / "rr-2", ("Alex", "Sam"), protocol="round_robin", seed=5,
+    return write_synthetic_session(tmp_path / "rr-2", ("Alex", "Sam"), protocol="round-robin", seed=5,
                                    turn_s=60.0, interrupter="Sam")
 
 

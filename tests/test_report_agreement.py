@@ -85,7 +85,7 @@ def md_table(md: str, heading: str) -> list[list[str]]:
     return [rows[0]] + rows[2:]  # drop the alignment row
 
 
-@pytest.fixture(params=["open", "round_robin"])
+@pytest.fixture(params=["open", "round-robin"])
 def session_dir(request, tmp_path) -> Path:
     return write_synthetic_session(tmp_path / request.param, ("Alex", "Sam", "Jo"), protocol=request.param,
                                    seed=11, weights={"Alex": 1.6}, interrupter="Sam", turn_s=50.0)

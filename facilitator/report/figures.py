@@ -244,11 +244,11 @@ def monologue_text(mono: dict) -> str:
 
 
 def title(session: dict) -> str:
-    protocol = session.get("protocol", "open")
-    kind = "round-robin turns" if protocol == "round_robin" or protocol == "round-robin" else "open conversation"
+    kind = "round-robin turns" if is_round_robin(session) else "open conversation"
     when = str(session.get("started_at", ""))[:16].replace("T", " ")
     return f"Session {session.get('id', '?')} — {kind}, {when}".rstrip(", ")
 
 
 def is_round_robin(session: dict) -> bool:
-    return bool(session.get("turns")) or str(session.get("protocol", "")).replace("-", "_") == "round_robin"
+    """Round-robin protected turns (the pipeline writes ``round-robin``; ``round_robin`` is accepted)."""
+    return bool(session.get("turns")) or str(session.get("protocol", "")).replace("_", "-") == "round-robin"

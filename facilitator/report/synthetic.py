@@ -41,10 +41,11 @@ def make_session(
     five times as often as the others.
     """
     rng = random.Random(seed)
+    protocol = protocol.replace("_", "-")  # the pipeline writes "round-robin"
     speakers = list(speakers)
     weights = {s: (weights or {}).get(s, 1.0) for s in speakers}
     started_at = started_at or datetime(2026, 11, 23, 18, 45, tzinfo=timezone.utc)
-    slug = "rr" if protocol == "round_robin" else "open"
+    slug = "rr" if protocol == "round-robin" else "open"
     session_id = session_id or f"{started_at:%Y%m%d-%H%M%S}-{slug}-{len(speakers)}"
     source = source or f"samples/{slug}-{len(speakers)}.wav"
 
@@ -100,7 +101,7 @@ def make_session(
         return _q(end), holder, None
 
     t = 0.42
-    if protocol == "round_robin":
+    if protocol == "round-robin":
         index = 0
         holder = speakers[0]
         while t < duration_s - 5:
@@ -304,7 +305,7 @@ def weekly_series(base_dir: Path, count: int = 20, speakers=("Alex", "Sam"), see
     for i in range(count):
         when = start + timedelta(days=7 * i)
         lead = max(1.0, 2.2 - 1.2 * i / max(1, count - 1))
-        protocol = "round_robin" if i % 2 else "open"
+        protocol = "round-robin" if i % 2 else "open"
         sid = f"{when:%Y%m%d-%H%M%S}-{'rr' if i % 2 else 'open'}-{len(speakers)}"
         dirs.append(write_synthetic_session(
             Path(base_dir) / sid, speakers, protocol=protocol, seed=seed + i, started_at=when,
