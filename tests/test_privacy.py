@@ -129,6 +129,16 @@ def test_forget_session_outside_the_data_dir_keeps_foreign_files(home, tmp_path,
     assert query() == []
 
 
+def test_forget_leaves_a_running_session_alone(home, capsys):
+    fcntl = pytest.importorskip("fcntl")
+    dirs = _store([("Alex", "Sam")])
+    with open(dirs[0] / "events.jsonl", "ab") as journal:  # as a live session holds it
+        fcntl.flock(journal.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert cli.main(["forget", "--person", "Alex", "--yes"]) == 2
+        assert "still running" in capsys.readouterr().err
+    assert dirs[0].exists() and len(query()) == 1
+
+
 def test_forget_needs_confirmation_when_not_interactive(home, monkeypatch, capsys):
     dirs = _store([("Alex", "Sam")])
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)

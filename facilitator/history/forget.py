@@ -165,8 +165,18 @@ def _remove_dir(path: Path) -> list[Path]:
     return left
 
 
+def _refuse_running(plan: Plan) -> None:
+    """A session still being recorded keeps writing its files: it must end before it is forgotten."""
+    from facilitator.journal import journal_in_use
+
+    for d in sorted(plan.dirs):
+        if (d / "events.jsonl").exists() and journal_in_use(d / "events.jsonl"):
+            raise UserError(f"the session in {d} is still running; end it first, then forget it")
+
+
 def execute(plan: Plan, db_path: Path | None = None) -> list[Path]:
     """Carry out the plan; returns files that were left because facilitator did not write them."""
+    _refuse_running(plan)
     conn = dbm.connect(db_path, create=False)
     if conn is not None:
         try:
