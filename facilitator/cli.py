@@ -11,6 +11,7 @@ from facilitator.errors import UserError
 # Each module has ``add_parser(subparsers)``; the parser it adds sets ``func(args) -> int``.
 COMMAND_MODULES = [
     "replay",
+    "live",
     "devices",
     "evaluate",
     "report",

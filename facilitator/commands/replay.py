@@ -43,6 +43,8 @@ def add_parser(sub) -> None:
     p.add_argument("--no-history", action="store_true",
                    help="do not add this session to the history database")
     p.add_argument("--quiet", "-q", action="store_true", help="print only where the files went")
+    p.add_argument("--tui", action="store_true",
+                   help="show the replay in the live app (paced at --speed, default 1× real time)")
     p.set_defaults(func=run)
 
 
@@ -114,6 +116,10 @@ def run(args) -> int:
     from facilitator.session_files import make_session_dir, new_session_id, write_summary_files
     from facilitator.sources import FileSource
 
+    if getattr(args, "tui", False):
+        from facilitator.commands.live import run_replay_tui
+
+        return run_replay_tui(args)
     names = parse_names(args.speakers)
     settings = settings_from(args.preset, protocol=args.protocol, turn_s=args.turn_s)
     if args.speed is not None and args.speed <= 0:

@@ -110,16 +110,17 @@ def voices_available() -> bool:
     return True
 
 
-def make_attributor(plan: SessionPlan, channels: int):
+def make_attributor(plan: SessionPlan, channels: int, settings=None):
     if plan.mode == "manual":
         return ManualAttributor(plan.names)
     if plan.mode == "voices":
         try:
-            from facilitator.voices import make_attributor as make_voices
+            from facilitator.voices import make_attributor as make_voices, resolve_profiles
         except ImportError:
-            raise UserError("shared-mic mode (enrolled voices) is not installed yet; use one mic "
+            raise UserError("shared-mic mode (enrolled voices) is not installed; use one mic "
                             "per person or manual mode") from None
-        return make_voices(plan.names)
+        # stored voices are reused; a person without one is learnt from their protected turns
+        return make_voices("voices", plan.names, resolve_profiles(plan.names), settings=settings)
     from facilitator.commands.replay import build_attributor
 
     return build_attributor(plan.mode, plan.names, channels)
@@ -204,7 +205,7 @@ class LiveSession:
         settings = plan.settings()
         live = not plan.replay
         self.source = PausableSource(source, live=live)
-        attributor = make_attributor(plan, source.channels)
+        attributor = make_attributor(plan, source.channels, settings)
         if settings.protocol == "round-robin" and len(attributor.speakers) < 2:
             raise UserError("round-robin needs at least two people")
         now = (clock_now or (lambda: datetime.now(timezone.utc)))()
@@ -257,3 +258,24 @@ class LiveSession:
             return SessionOutcome(summary, self.session_dir, files, result.overflows)
         finally:
             self.done.set()
+
+
+def microphone_levels(device, stop: threading.Event, report: Callable[[float], None],
+                      every_s: float = 0.1) -> None:
+    """Read ``device`` until ``stop`` is set; ``report(dBFS)`` of the loudest 100 ms every ``every_s``."""
+    from facilitator.microphone import MicrophoneSource
+
+    source = MicrophoneSource(device, channels=1)
+    peak = 0.0
+    counted = 0
+    need = int(source.sample_rate_hz * every_s)
+    for block in source.blocks():
+        if stop.is_set():
+            source.stop()
+            break
+        x = block.astype(np.float32) / 32768.0
+        peak = max(peak, float(np.sqrt(np.mean(x * x))) if len(x) else 0.0)
+        counted += len(block)
+        if counted >= need:
+            report(20.0 * np.log10(max(peak, 1e-5)))
+            peak, counted = 0.0, 0
