@@ -31,12 +31,16 @@ class VoiceSettings:
     switch_cost: float = 6.0  # scaled log-prob cost of changing state
     unknown_llr: float = -0.05  # per-frame LLR an ``unknown`` voice is assumed to have
     overlap: bool = True
-    overlap_cost: float = 0.06  # per-10 ms-frame extra cost of the two-voice states
+    overlap_cost: float = 0.15  # per-10 ms-frame extra cost of the two-voice states
     cmn_span: int = 300  # mean normalisation over the last 3 s of speech
     adapt: bool = True  # learn from confident stretches
     adapt_margin: float = 0.15  # mean LLR margin over ~1 s needed to learn from a frame
     adapt_every_s: float = 4.0
     learn_turns: bool = True  # round-robin: the holder's speech teaches the holder's model
+    change_overlap_s: float = 0.3  # a change with no pause between voices: both speak this long either side
+    island_max_s: float = 1.0  # a short other voice inside one person's speech = both (a backchannel)
+    dip_db: float = 15.0  # a pause: frames this far below the recent speech level …
+    dip_min_s: float = 0.15  # … for at least this long
 
 
 class VoiceAttributor:
@@ -60,6 +64,8 @@ class VoiceAttributor:
         self._ceps_base = 0  # feature index of _ceps[0]
         self._speech_of_frame: list[np.ndarray] = []
         self._speech = np.zeros(0, bool)  # per 30 ms frame since _frame_base
+        self._energy = np.zeros(0, np.float32)  # per 30 ms frame since _frame_base
+        self._level_db = -30.0  # running speech level
         self._frame_base: int | None = None  # stream frame index of _speech[0]
         self._next_feat = 0  # next feature index to finish (needs 2 frames of lookahead for Δ)
         self._cmn_buf = np.zeros((0, feat.N_CEPS), np.float32)  # recent speech cepstra
@@ -104,6 +110,8 @@ class VoiceAttributor:
         if self._pending:
             pcm = np.concatenate([f.pcm for f in self._pending])  # (n, ch, L)
             speech = np.concatenate([f.speech for f in self._pending]).any(axis=1)
+            energy = np.concatenate([f.energy_db for f in self._pending]).max(axis=1)
+            self._energy = np.concatenate([self._energy, energy])
             mono = pcm.mean(axis=1).astype(np.int16) if pcm.shape[1] > 1 else pcm[:, 0]
             self._pending, self._pending_n = [], 0
             self._add_audio(mono.reshape(-1), speech)
@@ -201,21 +209,73 @@ class VoiceAttributor:
             path[i] = s
             s = int(self._back[i][s])
         n_commit = commit_to - self._decided
-        speech = self._speech[self._decided : commit_to]
+        states = self._rules(path)
         empty = frozenset()
         base = self._frame_base + self._decided
         for i in range(n_commit):
-            yield base + i, (self.labels[path[i]] if speech[i] else empty)
+            yield base + i, (self.labels[states[i]] if states[i] >= 0 else empty)
         self._learn(path[:n_commit], n_commit)
         del self._back[:n_commit]
         del self._emis_llr[:n_commit]
         del self._feats_of[:n_commit]
         self._speech = self._speech[n_commit:]
+        self._energy = self._energy[n_commit:]
         self._scored -= n_commit
         self._frame_base += n_commit
         self._done_abs += n_commit
         if final:
             self._back.clear()
+
+    def _rules(self, path: np.ndarray) -> np.ndarray:
+        """Decoded states → output states (-1 = nobody), with the overlap rules applied."""
+        cfg = self.cfg
+        n = len(self.speakers)
+        speech = self._speech[: len(path)]
+        energy = self._energy[: len(path)]
+        out = np.where(speech, path, -1)
+        if not len(out):
+            return out
+        sp_e = energy[speech]
+        if len(sp_e):
+            self._level_db = 0.9 * self._level_db + 0.1 * float(np.percentile(sp_e, 80))
+        dip = speech & (energy < self._level_db - cfg.dip_db)
+        # runs of dip frames at least dip_min_s long
+        min_n = max(1, int(round(cfg.dip_min_s / self.frame_s)))
+        d = np.concatenate([[0], dip.astype(np.int8), [0]])
+        starts, ends = np.flatnonzero(np.diff(d) == 1), np.flatnonzero(np.diff(d) == -1)
+        long_dip = np.zeros(len(out), bool)
+        for a, b in zip(starts, ends):
+            if b - a >= min_n:
+                long_dip[a:b] = True
+        if not cfg.overlap or n < 2:
+        pair_state = {p: n + 1 + j for j, p in enumerate(self.pairs)}
+        # segments of one single-person state (speech frames only, nobody-frames break them)
+        seg = []
+        i = 0
+        while i < len(out):
+            j = i
+            while j < len(out) and out[j] == out[i]:
+                j += 1
+            seg.append((i, j, int(out[i])))
+            i = j
+        res = out.copy()
+        ov = max(1, int(round(cfg.change_overlap_s / self.frame_s)))
+        isl = int(round(cfg.island_max_s / self.frame_s))
+        for k in range(1, len(seg)):
+            a0, a1, sa = seg[k - 1]
+            b0, b1, sb = seg[k]
+            if not (0 <= sa < n and 0 <= sb < n):
+                continue
+            key = (min(sa, sb), max(sa, sb))
+            if k + 1 < len(seg) and seg[k + 1][2] == sa and b1 - b0 < isl and not long_dip[b0:b1].any():
+                res[b0:b1] = pair_state[key]  # a short other voice inside one person's speech
+                continue
+            if long_dip[max(a0, b0 - ov) : min(b1, b0 + ov)].any():
+                continue  # a pause between the voices: an ordinary change of speaker
+            lo, hi = max(a0, b0 - ov), min(b1, b0 + ov)
+            res[lo:hi] = np.where(res[lo:hi] >= 0, pair_state[key], res[lo:hi])
+            res[long_dip] = -1
+        return res
 
     def _learn(self, path: np.ndarray, n_commit: int) -> None:
         cfg = self.cfg
