@@ -110,7 +110,8 @@ def history_html(sessions: list[StoredSession], *, person: str | None = None, co
         cells += [f'<td data-person="{escape(n, quote=True)}" data-value="{s.shares[n] if n in s.shares else ""}">'
                   f"{fmt_percent(s.shares[n]) if n in s.shares else '–'}</td>" for n in people]
         rows.append(f'<tr data-session="{escape(s.id, quote=True)}">' + "".join(cells) + "</tr>")
-    heads = "".join(f"<th>{escape(h)}</th>" for h in
+    text_th = '<th class="text">'
+    heads = "".join(f"{text_th if h in ('session', 'protocol') else '<th>'}{escape(h)}</th>" for h in
                     ["date", "session", "protocol", "length", "balance", "interruptions/h"] + people)
     comparison_html = ""
     if comparison:
