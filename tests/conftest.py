@@ -24,3 +24,13 @@ def corpus() -> Path:
     if not (CORPUS / "conversations" / "conversations.rttm").exists():
         pytest.skip(f"the shared speech corpus is not at {CORPUS} (it is beside the project in CI)")
     return CORPUS
+
+
+# the fault suite's table (pytest -m faults): hooks and the ``observed`` fixture
+from faults_table import (  # noqa: E402,F401
+    observed,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_terminal_summary,
+)
