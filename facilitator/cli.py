@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "history",
     "forget",
     "recover",
+    "enroll",
+    "voices",
 ]
 
 
