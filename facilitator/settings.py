@@ -17,10 +17,10 @@ class Settings:
     onset_ms: int = 90  # voiced frames needed before speech starts
     offset_ms: int = 600  # unvoiced frames needed before speech stops (shorter pauses are bridged)
     hangover_ms: int = 120  # speech is held this long past its last voiced frame (soft word endings)
-    gate_db: float = 6.0  # a frame must be this far above the running noise floor to count as voiced
+    gate_db: float = 8.0  # a frame must be this far above the running noise floor to count as voiced
     noise_window_s: float = 5.0  # the noise floor is the quietest frame energy over this window
     min_level_dbfs: float = -60.0  # below this a frame is never speech (digital silence, hum)
-    crosstalk_db: float = 12.0  # channels mode: a channel counts when within this many dB of the loudest
+    crosstalk_db: float = 14.0  # channels mode: a channel counts when within this many dB of the loudest
 
     # utterances, backchannels, interruptions
     bridge_s: float = 0.5  # pauses shorter than this stay inside one utterance
