@@ -8,14 +8,14 @@ from textual.message import Message
 
 
 @dataclass
-class PipelineEvent(Message):
+class PipelineEvent(Message, bubble=False):
     """One journal event (speech, floor, turn, alert…) as the pipeline emitted it."""
 
     event: dict
 
 
 @dataclass
-class PipelineStatus(Message):
+class PipelineStatus(Message, bubble=False):
     """The pipeline's live figures (about ten a second); only the newest one matters."""
 
     snapshot: dict
@@ -25,7 +25,7 @@ class PipelineStatus(Message):
 
 
 @dataclass
-class InputLevel(Message):
+class InputLevel(Message, bubble=False):
     """The set-up screen's microphone level in dBFS (several a second); only the newest matters."""
 
     level_dbfs: float
@@ -35,14 +35,14 @@ class InputLevel(Message):
 
 
 @dataclass
-class SessionFinished(Message):
+class SessionFinished(Message, bubble=False):
     """The pipeline ended and the session files are written."""
 
     outcome: object  # facilitator.ui.session.SessionOutcome
 
 
 @dataclass
-class SessionFailed(Message):
+class SessionFailed(Message, bubble=False):
     """The pipeline stopped with an error the people at the table should read."""
 
     error: str

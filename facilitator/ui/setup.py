@@ -92,7 +92,8 @@ class SetupScreen(Screen):
                 yield Label("Protocol")
                 with RadioSet(id="protocol", compact=True):
                     for key, label in PROTOCOL_LABELS.items():
-                        yield RadioButton(label, value=(key == plan.protocol), name=key)
+                        yield RadioButton(label, value=(key == plan.protocol), name=key,
+                                          id=f"protocol-{key}")
             with Horizontal(classes="row"):
                 yield Label("Turn length")
                 yield Input(mmss(plan.turn_s), id="turn-length", compact=True)
@@ -104,7 +105,8 @@ class SetupScreen(Screen):
                     for key, label in MODE_LABELS.items():
                         off = key == "voices" and not voices_available()
                         yield RadioButton(label + (" (n/a)" if off else ""),
-                                          value=(key == plan.mode), name=key, disabled=off)
+                                          value=(key == plan.mode), name=key, disabled=off,
+                                          id=f"mode-{key}")
             with Horizontal(classes="row"):
                 yield Label("Microphone")
                 yield Select([], prompt="default input", id="device", compact=True, allow_blank=True)
@@ -187,7 +189,7 @@ class SetupScreen(Screen):
 
     def _selected_device(self):
         value = self.query_one("#device", Select).value
-        return None if value is Select.BLANK or value is None else value
+        return value if isinstance(value, int) else None  # the blank choice: default input
 
     # ---------------------------------------------------------- start
     def _read_plan(self) -> SessionPlan:
@@ -198,8 +200,9 @@ class SetupScreen(Screen):
             raise UserError("the turn length must be between 0:10 and 4:00:00")
         mode = self._radio("#mode") or self.plan.mode
         device = self._selected_device()
-        if mode == "channels" and device is not None:
-            info = next((d for d in self.device_list if d["index"] == device), None)
+        if mode == "channels":
+            info = next((d for d in self.device_list
+                         if d["index"] == device or (device is None and d.get("default"))), None)
             if info and info["channels"] < len(names):
                 raise UserError(f"one mic per person needs {len(names)} input channels; "
                                 f"{info['name']} has {info['channels']}")
