@@ -248,6 +248,7 @@ class VoiceAttributor:
             if b - a >= min_n:
                 long_dip[a:b] = True
         if not cfg.overlap or n < 2:
+            return out
         pair_state = {p: n + 1 + j for j, p in enumerate(self.pairs)}
         # segments of one single-person state (speech frames only, nobody-frames break them)
         seg = []
@@ -274,7 +275,6 @@ class VoiceAttributor:
                 continue  # a pause between the voices: an ordinary change of speaker
             lo, hi = max(a0, b0 - ov), min(b1, b0 + ov)
             res[lo:hi] = np.where(res[lo:hi] >= 0, pair_state[key], res[lo:hi])
-            res[long_dip] = -1
         return res
 
     def _learn(self, path: np.ndarray, n_commit: int) -> None:
