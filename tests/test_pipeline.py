@@ -220,3 +220,22 @@ def test_replay_works_without_portaudio(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "facilitator.cli", "devices"],
                           capture_output=True, text=True, cwd=REPO, env=env)
     assert proc.returncode == 2 and "PortAudio" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_full_replay_with_reports_and_history_opens_no_network_connection(tmp_path, monkeypatch):
+    """Any socket connect during a whole replay + report + history row fails the test."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network connection attempted: {args!r}")
+
+    for name in ("connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    out = tmp_path / "s"
+    assert main(["replay", str(SAMPLES / "open-2.mics.flac"), "--speakers", "Alex,Sam",
+                 "--out", str(out), "-q"]) == 0
+    for name in ("session.json", "events.jsonl", "segments.rttm", "report.html", "report.md",
+                 "segments.csv"):
+        assert (out / name).exists(), name
