@@ -7,6 +7,7 @@ journal), so every place shows the same numbers.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 SESSION_FORMAT = "facilitator.session/1"
@@ -182,14 +183,26 @@ class Ledger:
         return rows
 
     def _open_turns(self, segments, duration_s):
-        """Open-floor turns from floor changes: per speaker (count, longest), and the longest one."""
+        """Turns from floor changes: per speaker (count, longest), and the longest one overall.
+
+        A turn runs from a floor change to the holder's last speech before the next change.
+        """
+        ends_by_speaker: dict[str, list[float]] = {}
+        starts_by_speaker: dict[str, list[float]] = {}
+        for start, end, name in sorted(segments):
+            starts_by_speaker.setdefault(name, []).append(start)
+            ends_by_speaker.setdefault(name, []).append(end)
         stats: dict[str, tuple[int, float]] = {}
         best = None
         changes = sorted(self.floor_changes)
         for i, (start, holder) in enumerate(changes):
             stop = changes[i + 1][0] if i + 1 < len(changes) else duration_s
-            last_end = max((min(e, stop) for s, e, n in segments if n == holder and s < stop and e > start),
-                           default=start)
+            starts = starts_by_speaker.get(holder, [])
+            # the holder's last segment that begins before the next change
+            k = bisect_left(starts, stop) - 1
+            last_end = start
+            if k >= 0 and ends_by_speaker[holder][k] > start:
+                last_end = min(ends_by_speaker[holder][k], stop)
             length = max(0.0, last_end - start)
             count, longest = stats.get(holder, (0, 0.0))
             stats[holder] = (count + 1, max(longest, length))
