@@ -51,7 +51,7 @@ class LiveScreen(Screen):
     DEFAULT_CSS = """
     LiveScreen { layout: vertical; }
     #topbar { height: 1; background: $panel; color: $text; padding: 0 1; }
-    #turn { height: 5; border: round $primary; padding: 0 1; }
+    #turn { height: 5; border: round $primary; padding: 0 1; overflow: hidden; }
     #turn-text { width: 1fr; }
     #countdown { width: auto; min-width: 12; text-align: right; }
     #countdown.warn { color: $warning; }
@@ -61,7 +61,7 @@ class LiveScreen(Screen):
     #alert.interruption { background: $error; color: $text; }
     #alert.warning { background: $warning 60%; color: $text; }
     #alert.info { background: $primary 40%; color: $text; }
-    #people { height: auto; border: round $secondary; padding: 0 1; }
+    #people { height: auto; border: round $secondary; padding: 0 1; overflow: hidden; }
     #status { height: 1; padding: 0 1; color: $text-muted; }
     """
 

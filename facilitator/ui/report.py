@@ -23,7 +23,7 @@ class ReportScreen(Screen):
     #report-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
     #report-body { padding: 0 1; }
     #report-body > Static { margin-bottom: 1; }
-    #report-people { border: round $secondary; padding: 0 1; }
+    #report-people { border: round $secondary; padding: 0 1; overflow: hidden; height: auto; }
     """
 
     def __init__(self, outcome):
