@@ -11,7 +11,7 @@ from pathlib import Path
 from facilitator.errors import UserError
 from facilitator.settings import PRESETS, settings_from
 
-MODES = ("solo", "channels")
+MODES = ("solo", "channels", "voices", "auto")
 
 
 def add_parser(sub) -> None:
@@ -26,6 +26,9 @@ def add_parser(sub) -> None:
                    help="who is speaking: solo = one unnamed voice; channels = one microphone per "
                         "person (channel order = --speakers order). Default: channels for a "
                         "multi-channel file with as many --speakers, else solo")
+    p.add_argument("--voice", action="append", default=[], metavar="NAME=FILE[,FILE…]",
+                   help="voices mode: enroll NAME from these recordings for this session "
+                        "(repeatable; stored profiles are used for other --speakers names)")
     p.add_argument("--speakers", metavar="A,B,...",
                    help="names of the people, comma-separated (round-robin order)")
     p.add_argument("--protocol", choices=("open", "round-robin"), default="open",
@@ -77,6 +80,13 @@ def build_attributor(mode: str, names: list[str], channels: int, args=None):
             raise UserError(f"channels mode needs one channel per person: the audio has {channels} "
                             f"channel(s) but {len(names)} names were given")
         return ChannelAttributor(names)
+    if mode in ("voices", "auto"):
+        from facilitator.voices import make_attributor, resolve_profiles
+
+        voice_args = list(getattr(args, "voice", None) or [])
+        names = names or [v.partition("=")[0].strip() for v in voice_args]
+        profiles = resolve_profiles(names, voice_args) if mode == "voices" else {}
+        return make_attributor(mode, names, profiles)
     raise UserError(f"unknown mode {mode!r}")
 
 
@@ -125,7 +135,8 @@ def run(args) -> int:
     if args.speed is not None and args.speed <= 0:
         raise UserError(f"--speed must be positive, not {args.speed:g}")
     probe = FileSource(args.file)  # validates the file: one clear line if it is not audio
-    mode = args.mode or ("channels" if probe.input_channels > 1 and len(names) == probe.input_channels
+    mode = args.mode or ("voices" if getattr(args, "voice", None) else
+                         "channels" if probe.input_channels > 1 and len(names) == probe.input_channels
                          else "solo")
     source = FileSource(args.file, speed=args.speed, mono=(mode != "channels"))
     attributor = build_attributor(mode, names, source.channels, args)
