@@ -98,23 +98,42 @@ class VoiceAttributor:
         self._pending.append(frames)
         self._pending_n += len(frames)
         if self._pending_n >= self.hop:
-            yield from self._process(final=False)
+            pcm, speech, energy = self._take_pending()
+            # always in steps of exactly ``hop`` frames, so block sizes never change the result
+            n_steps = len(speech) // self.hop
+            for k in range(n_steps):
+                sl = slice(k * self.hop, (k + 1) * self.hop)
+                yield from self._process(pcm[sl], speech[sl], energy[sl], final=False)
+            rest = n_steps * self.hop
+            if rest < len(speech):
+                self._pending = [(pcm[rest:], speech[rest:], energy[rest:])]
+                self._pending_n = len(speech) - rest
 
     def flush(self) -> Iterator[Activity]:
         if self._frame_base is None:
             return
-        yield from self._process(final=True)
+        pcm, speech, energy = self._take_pending()
+        yield from self._process(pcm, speech, energy, final=True)
 
     # ----------------------------------------------------------------- internals
-    def _process(self, final: bool) -> Iterator[Activity]:
-        if self._pending:
-            pcm = np.concatenate([f.pcm for f in self._pending])  # (n, ch, L)
-            speech = np.concatenate([f.speech for f in self._pending]).any(axis=1)
-            energy = np.concatenate([f.energy_db for f in self._pending]).max(axis=1)
+    def _take_pending(self):
+        parts = []
+        for f in self._pending:
+            if isinstance(f, tuple):
+                parts.append(f)
+                continue
+            pcm = f.pcm.mean(axis=1).astype(np.int16) if f.pcm.shape[1] > 1 else f.pcm[:, 0]
+            parts.append((pcm, f.speech.any(axis=1), f.energy_db.max(axis=1)))
+        self._pending, self._pending_n = [], 0
+        if not parts:
+            return np.zeros((0, 480), np.int16), np.zeros(0, bool), np.zeros(0, np.float32)
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]))
+
+    def _process(self, pcm, speech, energy, final: bool) -> Iterator[Activity]:
+        if len(speech):
             self._energy = np.concatenate([self._energy, energy])
-            mono = pcm.mean(axis=1).astype(np.int16) if pcm.shape[1] > 1 else pcm[:, 0]
-            self._pending, self._pending_n = [], 0
-            self._add_audio(mono.reshape(-1), speech)
+            self._add_audio(pcm.reshape(-1), speech)
         self._score(final)
         yield from self._decode(final)
 
