@@ -18,6 +18,7 @@ from facilitator.attribution import DecidedFrames
 from facilitator.settings import SAMPLE_RATE_HZ, Settings
 
 _FULL_SCALE_SQ = 32768.0 ** 2
+DIGITAL_SILENCE_DBFS = -90.0  # quieter than any microphone's own noise: the samples are zeros
 
 
 def frame_energy_db(frames: np.ndarray) -> np.ndarray:
@@ -107,6 +108,7 @@ class SpeechDetector:
                       for _ in range(channels)]
         window_n = int(round(settings.noise_window_s / self.frame_s))
         self._floors = [NoiseFloor(window_n) for _ in range(channels)]
+        self._heard = [False] * channels  # has the channel carried any sound yet?
         self._remainder = np.zeros((0, channels), dtype=np.int16)
         self._frames_in = 0  # frames analysed so far
         self._emitted = 0  # frames handed out so far
@@ -143,7 +145,6 @@ class SpeechDetector:
         gate_ok = np.ones_like(energy, dtype=bool)
         if self.crosstalk_rejection:
             gate_ok &= energy >= energy.max(axis=1, keepdims=True) - s.crosstalk_db
-        gate_ok &= energy > s.min_level_dbfs
         for ch in range(self.channels):
             vad = self._vads[ch]
             floor = self._floors[ch]
@@ -152,9 +153,18 @@ class SpeechDetector:
             energies = energy[:, ch].tolist()
             allowed = gate_ok[:, ch].tolist()
             gate_db = s.gate_db
+            min_level = s.min_level_dbfs
+            heard = self._heard[ch]
             for i, e in enumerate(energies):
+                if not heard:
+                    if e <= DIGITAL_SILENCE_DBFS:
+                        # zeros before the first sound (a device starting up) are no room noise:
+                        # they must not open the gate, or the result would depend on them
+                        hyst.push(False)
+                        continue
+                    heard = self._heard[ch] = True
                 floor_db = floor.update(e)
-                voiced = (allowed[i] and e > floor_db + gate_db
+                voiced = (allowed[i] and e > min_level and e > floor_db + gate_db
                           and vad.is_speech(column[i].tobytes(), SAMPLE_RATE_HZ))
                 hyst.push(voiced)
         self._pending_pcm = np.concatenate([self._pending_pcm, frames]) if len(self._pending_pcm) else frames

@@ -239,3 +239,12 @@ def test_full_replay_with_reports_and_history_opens_no_network_connection(tmp_pa
     for name in ("session.json", "events.jsonl", "segments.rttm", "report.html", "report.md",
                  "segments.csv"):
         assert (out / name).exists(), name
+
+
+def test_leading_digital_silence_does_not_change_the_result():
+    """A microphone often starts with a few frames of zeros: the result must not depend on them."""
+    x = (tone_bursts([(0.5, 2.0), (3.0, 4.5)], 6.0, seed=3) * 32767).astype(np.int16)
+    plain = Pipeline(ArraySource(x), SoloAttributor("me"), Settings()).run().summary()
+    padded = np.concatenate([np.zeros(16000, dtype=np.int16), x])
+    shifted = Pipeline(ArraySource(padded), SoloAttributor("me"), Settings()).run().summary()
+    assert shifted["speakers"][0]["floor_s"] == pytest.approx(plain["speakers"][0]["floor_s"], abs=0.031)
