@@ -104,3 +104,15 @@ class ChannelAttributor:
 
     def on_event(self, event: dict) -> None:
         pass
+
+
+class ManualAttributor(SoloAttributor):
+    """Manual mode: the VAD measures speech, a key press says whose it is.
+
+    Speech is ``unknown`` until the pipeline's override (a key) names the speaker; ``speakers`` keeps
+    every name so the round-robin order is known.
+    """
+
+    def __init__(self, names: list[str]):
+        super().__init__(UNKNOWN)
+        self.speakers = list(names)

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from facilitator.report import figures
 from facilitator.ui.format import colour_of, mmss, share_bar
 
 
@@ -47,36 +48,34 @@ class ReportScreen(Screen):
         self.query_one("#report-people", Static).border_title = "floor time · share (┃ = equal share)"
 
     def _overview(self) -> Text:
+        """The same sentences as the terminal summary and report files (facilitator.report.figures)."""
         s = self.summary
         text = Text()
-        text.append(s.get("balance_verdict", ""), style="bold")
-        if s.get("balance_index") is not None:
-            text.append(f"  (balance {s['balance_index']:.2f}; 1 = equal)", style="dim")
-        text.append(f"\nduration {mmss(s['duration_s'])} · speech {mmss(s['speech_s'])} · "
-                    f"overlap {mmss(s['overlap_s'])} · silence {mmss(s['silence_s'])}")
-        mono = s.get("longest_monologue")
-        if mono:
-            text.append(f" · longest turn {mono['name']} {mmss(mono['duration_s'])}")
+        text.append(figures.plain_words_reading(s), style="bold")
+        text.append("\n" + figures.balance_line(s), style="dim")
+        text.append("\n" + " · ".join(f"{label} {value}" for label, value in figures.overview_lines(s)))
         return text
 
     def _people(self) -> Table:
         speakers = self.summary["speakers"]
+        rows = figures.speaker_rows(self.summary)
         names = [p["name"] for p in speakers]
         named = [n for n in names if n != "unknown"]
         equal = 1.0 / max(1, len(named))
+        headings = ("floor", "share", "turns", "int ↑/↓", "bc")
         table = Table.grid(expand=True, padding=(0, 1))
         table.add_column(no_wrap=True, min_width=6, max_width=14)
         table.add_column(ratio=1, no_wrap=True)
-        for header, width in (("floor", 7), ("%", 4), ("turns", 5), ("int ↑/↓", 8), ("bc", 4)):
-            table.add_column(justify="right", width=width, header=header)
-        table.add_row("", "", *[Text(h, style="dim") for h in ("floor", "%", "turns", "int ↑/↓", "bc")])
-        for p in speakers:
+        for width in (7, 5, 5, 8, 4):
+            table.add_column(justify="right", width=width)
+        table.add_row("", "", *[Text(h, style="dim") for h in headings])
+        for p, row in zip(speakers, rows):
             colour = colour_of(names, p["name"])
             table.add_row(Text(p["name"], style=f"bold {colour}"),
-                          share_bar(p["share"], equal, 30, colour), mmss(p["floor_s"]),
-                          f"{round(100 * p['share'])}", str(p["turns"]),
-                          f"{p['interruptions_made']}/{p['interruptions_received']}",
-                          str(p["backchannels"]))
+                          share_bar(p["share"], equal, 30, colour), row.text("floor_s"),
+                          row.text("share"), row.text("turns"),
+                          f"{row.text('interruptions_made')}/{row.text('interruptions_received')}",
+                          row.text("backchannels"))
         return table
 
     def _turns(self) -> Text:

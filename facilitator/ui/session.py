@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from facilitator.attribution import UNKNOWN
+from facilitator.attribution import ManualAttributor
 from facilitator.errors import UserError
 from facilitator.settings import settings_from
 
@@ -77,29 +77,6 @@ class SessionOutcome:
     session_dir: Path
     files: list[str]
     overflows: int = 0
-
-
-class ManualAttributor:
-    """Manual mode: the VAD measures speech, a key press says whose it is.
-
-    Until a key is pressed speech is ``unknown``; the pipeline's override names the speaker.
-    """
-
-    def __init__(self, names: list[str]):
-        self.speakers = list(names)
-        self._on = frozenset([UNKNOWN])
-        self._off = frozenset()
-
-    def push(self, frames):
-        on, off = self._on, self._off
-        for offset, speech in enumerate(frames.speech.any(axis=1).tolist()):
-            yield frames.start_index + offset, on if speech else off
-
-    def flush(self):
-        return iter(())
-
-    def on_event(self, event: dict) -> None:
-        pass
 
 
 def voices_available() -> bool:
