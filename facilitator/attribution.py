@@ -60,17 +60,17 @@ class _FrozenCache:
         return found
 
 
-class SoloAttributor:
-    """One microphone, one unnamed speaker (or everyone as one): speech is credited to ``name``."""
+class _MaskAttributor:
+    """Attributors that decide each frame from its own channel flags: a bit mask per frame."""
 
-    def __init__(self, name: str = "speaker"):
-        self.speakers = [name]
-        self._cache = _FrozenCache([name])
+    speakers: list[str]
+
+    def _masks(self, frames: DecidedFrames) -> list[int]:
+        raise NotImplementedError
 
     def push(self, frames: DecidedFrames) -> Iterator[Activity]:
-        masks = frames.speech.any(axis=1).astype(np.int64).tolist()
         cache = self._cache
-        for offset, mask in enumerate(masks):
+        for offset, mask in enumerate(self._masks(frames)):
             yield frames.start_index + offset, cache(mask)
 
     def flush(self) -> Iterator[Activity]:
@@ -80,7 +80,18 @@ class SoloAttributor:
         pass
 
 
-class ChannelAttributor:
+class SoloAttributor(_MaskAttributor):
+    """One microphone, one unnamed speaker (or everyone as one): speech is credited to ``name``."""
+
+    def __init__(self, name: str = "speaker"):
+        self.speakers = [name]
+        self._cache = _FrozenCache([name])
+
+    def _masks(self, frames: DecidedFrames) -> list[int]:
+        return frames.speech.any(axis=1).astype(np.int64).tolist()
+
+
+class ChannelAttributor(_MaskAttributor):
     """One microphone per person: channel c is person c.
 
     Crosstalk (another person's voice leaking into this mic, typically −18 dB) is already rejected
@@ -93,17 +104,8 @@ class ChannelAttributor:
         self._cache = _FrozenCache(self.speakers)
         self._weights = (1 << np.arange(len(names), dtype=np.int64))
 
-    def push(self, frames: DecidedFrames) -> Iterator[Activity]:
-        masks = (frames.speech.astype(np.int64) @ self._weights).tolist()
-        cache = self._cache
-        for offset, mask in enumerate(masks):
-            yield frames.start_index + offset, cache(mask)
-
-    def flush(self) -> Iterator[Activity]:
-        return iter(())
-
-    def on_event(self, event: dict) -> None:
-        pass
+    def _masks(self, frames: DecidedFrames) -> list[int]:
+        return (frames.speech.astype(np.int64) @ self._weights).tolist()
 
 
 class ManualAttributor(SoloAttributor):

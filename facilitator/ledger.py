@@ -130,7 +130,7 @@ class Ledger:
             utterances[name] = utterances.get(name, 0) + 1
         names = list(floor)
         total_floor = sum(floor.values())
-        speech_s, overlap_s = _union_and_overlap(segments)
+        speech_s, overlap_s = speech_and_overlap(segments)
         turn_stats, monologue = self._open_turns(segments, duration_s)
         shares = {n: (floor[n] / total_floor if total_floor > 0 else 0.0) for n in names}
         named = [n for n in names if n != "unknown"]
@@ -211,7 +211,7 @@ class Ledger:
         return stats, best
 
 
-def _union_and_overlap(segments) -> tuple[float, float]:
+def speech_and_overlap(segments) -> tuple[float, float]:
     """Seconds with anyone speaking, and seconds with two or more speaking."""
     points = []
     for start, end, _ in segments:

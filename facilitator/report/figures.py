@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from facilitator.ledger import balance_index
+
 UNKNOWN = "unknown"
 
 # Columns of the per-speaker table: (session.json key, heading, formatter name).
@@ -103,12 +105,7 @@ def equal_share(session: dict) -> float | None:
 
 def normalised_entropy(values: list[float]) -> float | None:
     """1.0 when all values are equal, 0.0 when one holds everything (None when undefined)."""
-    values = [max(0.0, float(v)) for v in values]
-    total = sum(values)
-    if len(values) < 2 or total <= 0:
-        return None
-    entropy = -sum((v / total) * math.log(v / total) for v in values if v > 0)
-    return entropy / math.log(len(values))
+    return balance_index([max(0.0, float(v)) for v in values])
 
 
 def verdict_for(index: float | None) -> str:

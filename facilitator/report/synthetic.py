@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from facilitator.ledger import speech_and_overlap
 from facilitator.report.figures import normalised_entropy, verdict_for
 
 FRAME_S = 0.03
@@ -179,16 +180,7 @@ def summarise(*, session_id, source, started_at, protocol, turn_s, duration, spe
     for who, start, end in segments:
         floor[who] += end - start
         utterances[who] += 1
-    # speech (any speaker) and overlap (two or more) by a sweep over segment boundaries
-    points = sorted([(s, 1) for _, s, _ in segments] + [(e, -1) for _, _, e in segments])
-    active, last, speech, overlap = 0, 0.0, 0.0, 0.0
-    for t, step in points:
-        if active >= 1:
-            speech += t - last
-        if active >= 2:
-            overlap += t - last
-        active += step
-        last = t
+    speech, overlap = speech_and_overlap([(a, b, who) for who, a, b in segments])
     total_floor = sum(floor.values())
     shares = {s: (floor[s] / total_floor if total_floor else 0.0) for s in speakers}
     index = normalised_entropy([floor[s] for s in speakers])
