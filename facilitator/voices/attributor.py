@@ -34,7 +34,7 @@ class VoiceSettings:
     overlap_cost: float = 0.15  # per-10 ms-frame extra cost of the two-voice states
     cmn_span: int = 300  # mean normalisation over the last 3 s of speech
     adapt: bool = True  # learn from confident stretches
-    adapt_margin: float = 0.15  # mean LLR margin over ~1 s needed to learn from a frame
+    adapt_margin: float = 0.6  # mean LLR margin over ~1 s needed to learn from a frame (0.15 let one model absorb another voice in echoing rooms)
     adapt_every_s: float = 4.0
     learn_turns: bool = True  # round-robin: the holder's speech teaches the holder's model
     change_overlap_s: float = 0.3  # a change with no pause between voices: both speak this long either side

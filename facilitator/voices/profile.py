@@ -68,16 +68,57 @@ def speech_mask(samples: np.ndarray) -> np.ndarray:
         return loud
 
 
-def enroll(name: str, recordings: list[np.ndarray], n_components: int = 64, seed: int = 0) -> VoiceProfile:
-    """Fit a profile to 16 kHz mono recordings (int16 or float in [-1, 1])."""
-    feats = [features.utterance_features(x, speech_mask(x)) for x in recordings]
+# Rooms the enrollment is copied into (RT60 s, direct-to-reverberant ratio dB, SNR dB): enrollment is
+# usually read close to the laptop, the session is heard across a table, so the models must also
+# know each voice as an echoing room renders it.
+ROOMS = ((0.3, 3.0, 30.0), (0.4, 0.0, 28.0), (0.5, -3.0, 25.0))
+
+
+def room_impulse(rt60_s: float, drr_db: float, seed: int) -> np.ndarray:
+    """A synthetic room impulse response: a direct path, then exponentially decaying noise (−60 dB at RT60)."""
+    rng = np.random.default_rng(seed)
+    n = int(rt60_s * features.SAMPLE_RATE)
+    t = np.arange(n) / features.SAMPLE_RATE
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60_s)
+    tail[: int(0.002 * features.SAMPLE_RATE)] = 0.0  # first reflections arrive after ~2 ms
+    tail *= np.sqrt(10 ** (-drr_db / 10) / np.sum(tail**2))
+    tail[0] = 1.0
+    return tail
+
+
+def reverberate(x: np.ndarray, rt60_s: float, drr_db: float, snr_db: float, seed: int = 0) -> np.ndarray:
+    """``x`` as heard in a room with mild stationary noise (float, same length and speech level)."""
+    from scipy.signal import fftconvolve
+
+    x = np.asarray(x, np.float64)
+    y = fftconvolve(x, room_impulse(rt60_s, drr_db, seed))[: len(x)]
+    y *= np.sqrt(np.mean(x**2) / max(np.mean(y**2), 1e-12))
+    noise = np.random.default_rng(seed + 1).standard_normal(len(y)) * np.sqrt(np.mean(y**2) * 10 ** (-snr_db / 10))
+    return y + noise
+
+
+def enroll(name: str, recordings: list[np.ndarray], n_components: int = 64, seed: int = 0,
+           augment: bool = True) -> VoiceProfile:
+    """Fit a profile to 16 kHz mono recordings (int16 or float in [-1, 1]).
+
+    With ``augment`` the model is fitted to the recordings plus copies of them in synthetic rooms
+    (:data:`ROOMS`); speech frames are chosen on the dry recording.
+    """
+    feats = []
+    for i, x in enumerate(recordings):
+        mask = speech_mask(x)
+        feats.append(features.utterance_features(x, mask))
+        if augment:
+            xf = np.asarray(x, np.float64) / (32768.0 if np.asarray(x).dtype == np.int16 else 1.0)
+            for j, (rt, drr, snr) in enumerate(ROOMS):
+                feats.append(features.utterance_features(reverberate(xf, rt, drr, snr, seed=100 * i + j), mask))
     feats = [f for f in feats if len(f)]
-    total = sum(len(f) for f in feats)
+    total = sum(len(f) for f in feats) // (1 + len(ROOMS) * augment)
     if total * features.HOP / features.SAMPLE_RATE < MIN_SPEECH_S:
         raise UserError(f"only {total / 100:.1f} s of speech found for {name}: enrollment needs at "
                         f"least {MIN_SPEECH_S:.0f} s (10–20 s is best)")
     x = np.concatenate(feats)
-    return VoiceProfile(name, train_gmm(x, n_components=n_components, iterations=15, seed=seed), len(x))
+    return VoiceProfile(name, train_gmm(x, n_components=n_components, iterations=15, seed=seed), total)
 
 
 def save(profile: VoiceProfile, directory: Path | None = None) -> Path:
