@@ -62,6 +62,28 @@ def resolve_device(device: str | int | None):
     return (exact or matches)[0]["index"]
 
 
+def _close_stream(stream, wait: bool) -> None:
+    """Stop and close a stream; for a lost device in the background, so that a PortAudio call that
+    blocks on the dead device (ALSA/PulseAudio can hang in stop) never delays the user's message."""
+    def close() -> None:
+        try:
+            if wait:
+                stream.stop()
+            else:
+                stream.abort()
+        except Exception:
+            pass
+        try:
+            stream.close()
+        except Exception:
+            pass
+
+    if wait:
+        close()
+    else:
+        threading.Thread(target=close, name="close-lost-microphone", daemon=True).start()
+
+
 class MicrophoneSource:
     """Live input: int16 blocks ``(samples, channels)`` at 16 kHz, stream time from samples counted."""
 
@@ -120,22 +142,29 @@ class MicrophoneSource:
                                     callback=self._callback)
         except Exception as exc:
             raise UserError(f"cannot open the microphone: {exc}") from None
+        lost = True  # unless the loop ends normally (stop(), or the consumer closes the generator)
         try:
-            with stream:
-                while not self._stop.is_set():
-                    try:
-                        block = self._queue.get(timeout=self.get_timeout_s)
-                    except queue.Empty:
-                        if self._stop.is_set():
-                            break
-                        raise DeviceLost("the microphone stopped sending audio (unplugged?); the session "
-                                         "so far is kept — reconnect it and resume") from None
-                    if resampler is not None:
-                        block = to_int16(resampler.resample_chunk(block))
-                    if recorder is not None:
-                        recorder.write(block)
-                    if len(block):
-                        yield block
+            stream.start()
+            while not self._stop.is_set():
+                try:
+                    block = self._queue.get(timeout=self.get_timeout_s)
+                except queue.Empty:
+                    if self._stop.is_set():
+                        break
+                    raise DeviceLost("the microphone stopped sending audio (unplugged?); the session "
+                                     "so far is kept — reconnect it and resume") from None
+                if resampler is not None:
+                    block = to_int16(resampler.resample_chunk(block))
+                if recorder is not None:
+                    recorder.write(block)
+                if len(block):
+                    lost = False
+                    yield block
+                    lost = True
+            lost = False
+        except GeneratorExit:
+            lost = False
+            raise
         except DeviceLost:
             raise
         except UserError:
@@ -143,6 +172,7 @@ class MicrophoneSource:
         except Exception as exc:  # PortAudioError mid-stream
             raise DeviceLost(f"the microphone failed: {exc}; the session so far is kept") from None
         finally:
+            _close_stream(stream, wait=not lost)
             if recorder is not None:
                 recorder.close()
 
