@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from facilitator.attribution import Attributor
+from facilitator.errors import UserError
 from facilitator.ledger import EVENTS_FORMAT, Ledger
 from facilitator.settings import SAMPLE_RATE_HZ, Settings
 from facilitator.sources import AudioSource
@@ -55,6 +56,8 @@ class Pipeline:
         self.samples_in = 0
         self.status = status  # called on the pipeline thread with live figures
         self.status_every_s = status_every_s
+        self.lost: Exception | None = None  # the source's error, until resume()
+        self._overflows_before = 0  # overflows of the sources used before resume()
 
     # ------------------------------------------------------------ events
     def _emit(self, event: dict) -> None:
@@ -109,34 +112,64 @@ class Pipeline:
 
     # --------------------------------------------------------------- run
     def run(self, progress: Callable[[float], None] | None = None) -> PipelineResult:
-        """Process the whole source; ``progress(stream_s)`` is called after each block."""
-        self._start()
+        """Process the whole source; ``progress(stream_s)`` is called after each block.
+
+        If the source fails (``UserError``, e.g. ``microphone.DeviceLost``) the error is journaled as
+        a ``marker`` and raised; the session's state is kept, so after :meth:`resume` a new call
+        goes on with the same counts and stream time.
+        """
+        if not self._started:
+            self._start()
         step = self.tracker.step
         next_status_s = 0.0
-        for block in self.source.blocks():
-            self.samples_in += len(block)
-            decided = self.detector.push(block)
-            if decided is not None:
-                self._feed(self.attributor.push(decided), step)
-            if not self._requests.empty() and not self._apply_requests():
-                break
-            if progress is not None:
-                progress(self.samples_in / SAMPLE_RATE_HZ)
-            if self.status is not None and self.tracker.now_s >= next_status_s:
-                next_status_s = self.tracker.now_s + self.status_every_s
-                self.status(self.snapshot())
+        try:
+            for block in self.source.blocks():
+                self.samples_in += len(block)
+                decided = self.detector.push(block)
+                if decided is not None:
+                    self._feed(self.attributor.push(decided), step)
+                if not self._requests.empty() and not self._apply_requests():
+                    break
+                if progress is not None:
+                    progress(self.samples_in / SAMPLE_RATE_HZ)
+                if self.status is not None and self.tracker.now_s >= next_status_s:
+                    next_status_s = self.tracker.now_s + self.status_every_s
+                    self.status(self.snapshot())
+        except UserError as exc:
+            self.lost = exc
+            self._emit({"kind": "marker", "t_s": self.tracker.now_s, "note": f"input lost: {exc}"})
+            raise
         decided = self.detector.flush()
         if decided is not None:
             self._feed(self.attributor.push(decided), step)
         self._feed(self.attributor.flush(), step)
         duration_s = self.samples_in / SAMPLE_RATE_HZ
         self.tracker.finish(duration_s)
-        return PipelineResult(self.ledger, duration_s, getattr(self.source, "overflows", 0))
+        return PipelineResult(self.ledger, duration_s, self.overflows)
+
+    def resume(self, source: AudioSource) -> None:
+        """Go on after the source failed, with ``source`` (the same device again, or another one).
+
+        Counts, turns and stream time continue where they stopped (the time without input is not
+        session time); call :meth:`run` again afterwards. The new source needs the same channels.
+        """
+        if source.channels != self.source.channels:
+            raise UserError(f"the new input has {source.channels} channel(s); this session needs "
+                            f"{self.source.channels}")
+        self._overflows_before += getattr(self.source, "overflows", 0)
+        self.source = source
+        self.lost = None
+        self._emit({"kind": "marker", "t_s": self.tracker.now_s, "note": f"input resumed: {source.name}"})
+
+    @property
+    def overflows(self) -> int:
+        """Input overflows (audio the device dropped) over all the session's sources."""
+        return self._overflows_before + getattr(self.source, "overflows", 0)
 
     def snapshot(self) -> dict:
         """Live figures (tracker state plus counts so far); call on the pipeline thread."""
         snap = self.tracker.snapshot()
-        snap["overflows"] = getattr(self.source, "overflows", 0)
+        snap["overflows"] = self.overflows
         snap["override"] = next(iter(self._override)) if self._override else None
         return snap
 
