@@ -45,6 +45,16 @@ def _half_finished(session_dir: Path) -> bool:
         not all((session_dir / name).exists() for name in _report_files())
 
 
+def _summary_complete(session_dir: Path) -> bool:
+    """Is session.json the end of the session (not a "so far" summary kept after a device loss)?"""
+    import json
+
+    try:
+        return json.loads((session_dir / SUMMARY).read_text(encoding="utf-8")).get("complete", True) is not False
+    except (OSError, ValueError, AttributeError):
+        return False  # damaged: rebuild it from the journal
+
+
 def needs_recovery(session_dir: Path) -> bool:
     """A journal whose session was not finished (no ``session.json``, or no report after it), and
     that no running facilitator holds."""
@@ -127,6 +137,7 @@ def recover(session_dir: Path, history: bool = True, force: bool = False) -> dic
         if not _half_finished(session_dir):
             raise UserError(f"{session_dir} is already complete (it has {SUMMARY}); "
                             "use --force to rebuild it from the journal")
+    if (session_dir / SUMMARY).exists() and not force and _summary_complete(session_dir):
         # the summary is the session's own; only the reports and the history row are missing
         from facilitator.report.load import load_session
 
@@ -139,4 +150,21 @@ def recover(session_dir: Path, history: bool = True, force: bool = False) -> dic
     uri = uri_of(ledger.meta.get("source") or session_dir.name) or session_dir.name
     write_summary_files(session_dir, summary, ledger.closed_segments(duration_s), uri)
     finish_session(session_dir, summary, history=history)
+    return summary
+
+
+def save_so_far(pipeline, session_dir: Path, uri: str) -> dict:
+    """Write session.json (``"complete": false``) and segments.rttm for the session so far.
+
+    For a live session whose input was lost (``microphone.DeviceLost``): the user keeps the figures
+    while the pipeline waits for :meth:`~facilitator.pipeline.Pipeline.resume`. The journal stays
+    open; the end of the session (or ``recover``) writes the final summary over this one.
+    """
+    from facilitator.session_files import write_summary_files
+    from facilitator.settings import SAMPLE_RATE_HZ
+
+    duration_s = pipeline.samples_in / SAMPLE_RATE_HZ
+    summary = pipeline.ledger.summary(duration_s)
+    summary["complete"] = False
+    write_summary_files(Path(session_dir), summary, pipeline.ledger.closed_segments(duration_s), uri)
     return summary
