@@ -7,6 +7,7 @@ change the result.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
@@ -99,6 +100,9 @@ class ArraySource:
         self._stopped = True
 
 
+INT16_SAFE_SUBTYPES = {"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "ULAW", "ALAW"}
+
+
 class FileSource:
     """WAV/FLAC/OGG read in blocks (constant memory), resampled to 16 kHz, every channel kept.
 
@@ -116,11 +120,16 @@ class FileSource:
             raise UserError(f"no such file: {self.path}")
         if self.path.is_dir():
             raise UserError(f"{self.path} is a directory, not an audio file")
+        if not os.access(self.path, os.R_OK):
+            raise UserError(f"cannot read {self.path}: permission denied")
         try:
             info = soundfile.info(str(self.path))
         except Exception as exc:  # libsndfile says "Format not recognised" and similar
             reason = str(exc).split(":")[-1].strip() or type(exc).__name__
             raise UserError(f"cannot read {self.path} as audio ({reason})") from None
+        # libsndfile hands float data to an int16 read unscaled (0.3 → 0): only integer PCM may be
+        # read as int16 directly; everything else is read as float and converted
+        self._int16_ok = str(info.subtype) in INT16_SAFE_SUBTYPES
         if info.frames <= 0 or info.samplerate <= 0:
             raise UserError(f"{self.path} holds no audio")
         if info.channels > 16:
@@ -145,7 +154,7 @@ class FileSource:
 
             resampler = soxr.ResampleStream(self.input_rate_hz, SAMPLE_RATE_HZ, self.input_channels,
                                             dtype="float32", quality="HQ")
-        dtype = "int16" if resampler is None else "float32"
+        dtype = "int16" if resampler is None and self._int16_ok else "float32"
         blocksize = max(1, int(self.block_s * self.input_rate_hz))
         emitted = 0
         try:
@@ -159,6 +168,8 @@ class FileSource:
                     last = len(chunk) < blocksize
                     if resampler is not None:
                         chunk = to_int16(resampler.resample_chunk(chunk, last=last))
+                    elif dtype != "int16":
+                        chunk = to_int16(chunk)
                     if self.mono:
                         chunk = downmix(chunk)
                     if len(chunk):
