@@ -25,29 +25,18 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-PROMPT = ("Please read aloud, at your usual pace: \"When we talk in turns, each of us gets the same "
-          "time to speak. I will listen until you have finished, and then it is my turn. We can "
-          "check the numbers together afterwards and see whether the balance is changing.\"")
+def _prompt() -> str:
+    from facilitator.voices.recording import READ_ALOUD
+
+    return f"Please read aloud, at your usual pace: \"{READ_ALOUD}\""
 
 
 def record_mic(seconds: float, device=None):
     """Record ``seconds`` of 16 kHz mono through the project's microphone source."""
-    import numpy as np
-
     from facilitator.microphone import MicrophoneSource
+    from facilitator.voices.recording import record
 
-    mic = MicrophoneSource(device=device)
-    got, blocks = 0, []
-    for block in mic.blocks():
-        blocks.append(np.asarray(block).reshape(len(block), -1).mean(axis=1))
-        got += len(block)
-        if got >= seconds * 16000:
-            mic.stop()
-            break
-    x = np.concatenate(blocks) if blocks else np.zeros(0)
-    if x.dtype != np.int16:
-        x = (np.clip(x / (32768.0 if np.abs(x).max(initial=0) > 2 else 1.0), -1, 1) * 32767).astype(np.int16)
-    return x
+    return record(MicrophoneSource(device=device), max_s=seconds)
 
 
 def run(args) -> int:
@@ -61,7 +50,7 @@ def run(args) -> int:
     if args.mic:
         if not (3.0 <= args.seconds <= 120.0):
             raise UserError("--seconds must be between 3 and 120")
-        print(PROMPT)
+        print(_prompt())
         print(f"recording {args.seconds:.0f} s …")
         audio = [record_mic(args.seconds, args.device)]
     else:
