@@ -186,7 +186,14 @@ def finish_session(session_dir: Path, summary: dict, history: bool = True) -> No
     except ImportError:
         write_reports = None
     if write_reports is not None:
-        write_reports(session_dir)
+        try:
+            write_reports(session_dir)
+        except OSError as exc:  # e.g. the disk filled up: the session itself is already safe
+            for tmp in Path(session_dir).glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+            raise UserError(f"cannot write the reports in {session_dir} ({exc.strerror or exc}); "
+                            "the session itself is kept — free some space and run "
+                            f"'facilitator report {session_dir}'") from None
 
 
 def summary_text(summary: dict) -> str:
