@@ -18,13 +18,15 @@ class FacilitatorApp(App):
 
     def __init__(self, plan: SessionPlan, source_factory: Callable = default_source,
                  show_setup: bool = True, devices: Callable[[], list[dict]] | None = None,
-                 level_source: Callable | None = None, status_every_s: float = 0.1, clock_now=None):
+                 level_source: Callable | None = None, status_every_s: float = 0.1, clock_now=None,
+                 enroll_source: Callable | None = None):
         super().__init__()
         self.plan = plan
         self.source_factory = source_factory
         self.show_setup = show_setup
         self.devices = devices
         self.level_source = level_source
+        self.enroll_source = enroll_source
         self.status_every_s = status_every_s
         self.clock_now = clock_now
         self.live_screens: list[LiveScreen] = []
@@ -33,7 +35,8 @@ class FacilitatorApp(App):
         if self.show_setup:
             from facilitator.ui.setup import SetupScreen
 
-            self.push_screen(SetupScreen(self.plan, devices=self.devices, level_source=self.level_source))
+            self.push_screen(SetupScreen(self.plan, devices=self.devices, level_source=self.level_source,
+                                         enroll_source=self.enroll_source))
         else:
             self.start_session(self.plan)
 
@@ -74,6 +77,7 @@ def make_app(plan: SessionPlan | None = None, **options) -> FacilitatorApp:
 
     Options: ``source_factory(plan) -> AudioSource`` (tests pass an array or file source),
     ``show_setup``, ``devices`` (a function listing input devices), ``level_source``,
-    ``status_every_s``, ``clock_now`` (a fixed clock makes the session id and files repeatable).
+    ``status_every_s``, ``clock_now`` (a fixed clock makes the session id and files repeatable),
+    ``enroll_source(device) -> AudioSource`` (what shared-mic enrollment records; default the mic).
     """
     return FacilitatorApp(plan or SessionPlan(), **options)

@@ -46,3 +46,40 @@ class SessionFailed(Message, bubble=False):
     """The pipeline stopped with an error the people at the table should read."""
 
     error: str
+
+
+@dataclass
+class EnrollProgress(Message, bubble=False):
+    """Enrollment recording: speech heard so far and the level (about ten a second); newest matters."""
+
+    attempt: int  # which recording (a "try again" starts the next; older messages are ignored)
+    speech_s: float
+    target_s: float
+    level_dbfs: float
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, EnrollProgress)
+
+
+@dataclass
+class EnrollRecorded(Message, bubble=False):
+    """The enrollment recording ended; the audio stays in memory until saved as numbers or discarded."""
+
+    attempt: int
+    audio: object  # numpy int16 array
+    speech_s: float
+
+
+@dataclass
+class EnrollSaved(Message, bubble=False):
+    """A voice profile was fitted and stored."""
+
+    name: str
+    speech_s: float
+
+
+@dataclass
+class EnrollFailed(Message, bubble=False):
+    """Recording or fitting failed; ``error`` is one line for the person enrolling."""
+
+    error: str

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Select, Static
 
@@ -68,12 +68,18 @@ class SetupScreen(Screen):
     #consent { color: $text-muted; margin-bottom: 1; }
     #setup-error { color: $error; text-style: bold; height: auto; }
     #start { margin-left: 16; }
+    #voices-row { display: none; }
+    #voices-row.shown { display: block; }
+    #voice-list { height: auto; width: 1fr; }
+    .voice { height: 1; }
+    .voice > Static { width: 30; }
     """
 
     def __init__(self, plan: SessionPlan, devices: Callable[[], list[dict]] | None = None,
-                 level_source: Callable | None = None):
+                 level_source: Callable | None = None, enroll_source: Callable | None = None):
         super().__init__()
         self.plan = plan
+        self.enroll_source = enroll_source  # device -> audio source for enrollment (tests inject one)
         self.devices_fn = devices
         self.level_source = level_source
         self.device_list: list[dict] = []
@@ -107,6 +113,9 @@ class SetupScreen(Screen):
                         yield RadioButton(label + (" (n/a)" if off else ""),
                                           value=(key == plan.mode), name=key, disabled=off,
                                           id=f"mode-{key}")
+            with Horizontal(classes="row", id="voices-row"):
+                yield Label("Voices")
+                yield Vertical(id="voice-list")
             with Horizontal(classes="row"):
                 yield Label("Microphone")
                 yield Select([], prompt="default input", id="device", compact=True, allow_blank=True)
@@ -119,9 +128,10 @@ class SetupScreen(Screen):
             yield Button("Start the session", id="start", variant="primary", compact=True)
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._load_devices()
         self.query_one("#names", Input).focus()
+        await self._refresh_voices()
 
     def on_unmount(self) -> None:
         self._level_stop.set()
@@ -175,17 +185,53 @@ class SetupScreen(Screen):
 
     @on(InputLevel)
     def _on_level(self, message: InputLevel) -> None:
-        db = message.level_dbfs
-        meter = self.query_one("#level", Static)
-        if db != db:
-            meter.update(Text("no input", style="red"))
+        from facilitator.ui.enroll import level_meter
+
+        self.query_one("#level", Static).update(level_meter(message.level_dbfs))
+
+    # --------------------------------------------------------- voices
+    @on(Input.Changed, "#names")
+    @on(RadioSet.Changed, "#mode")
+    async def _refresh_voices(self) -> None:
+        """Shared-mic mode: each person's stored voice (✓, re-enroll) or an Enroll button."""
+        row = self.query_one("#voices-row")
+        shown = (self._radio("#mode") or self.plan.mode) == "voices" and voices_available()
+        row.set_class(shown, "shown")
+        listing = self.query_one("#voice-list", Vertical)
+        await listing.remove_children()
+        if not shown:
             return
-        cells = max(0, min(16, int((db + 70) / 70 * 16)))
-        colour = "green" if db < -12 else "yellow" if db < -3 else "red"
-        text = Text("▮" * cells, style=colour)
-        text.append("·" * (16 - cells), style="dim")
-        text.append(f" {db:4.0f} dB")
-        meter.update(text)
+        from facilitator.voices import profile
+
+        rows = []
+        names = [n.strip() for n in self.query_one("#names", Input).value.replace(";", ",").split(",")]
+        for index, name in enumerate(n for n in names if n):
+            try:
+                name = profile.check_name(name)
+            except UserError:
+                rows.append(Static(Text(f"{name}: not usable as a voice name")))
+                continue
+            stored = profile.profile_path(name).exists()
+            rows.append(Horizontal(
+                Static(Text.assemble(name + "  ", ("voice stored ✓", "green") if stored
+                                     else ("no voice yet", "dim"))),
+                Button("re-enroll" if stored else "Enroll", name=name, id=f"enroll-{index}",
+                       classes="enroll-person", compact=True),
+                classes="voice"))
+        await listing.mount_all(rows)
+
+    @on(Button.Pressed, ".enroll-person")
+    def _enroll(self, event: Button.Pressed) -> None:
+        from facilitator.ui.enroll import EnrollScreen
+
+        self._level_stop.set()  # the enrollment screen opens the microphone itself
+
+        async def back(_name) -> None:
+            await self._refresh_voices()
+            self._watch_level()
+
+        self.app.push_screen(EnrollScreen(event.button.name, device=self._selected_device(),
+                                          source_factory=self.enroll_source), back)
 
     def _selected_device(self):
         value = self.query_one("#device", Select).value
