@@ -100,31 +100,53 @@ def timeline_chart(session: dict, segments: list[Segment]) -> str:
     duration = float(session.get("duration_s") or max((s.end_s for s in segments), default=1.0))
     fig = _figure(11.0, 0.62 * max(1, len(names)) + 1.5)
     ax = fig.add_subplot()
+    # a long session has more segments than the chart has points: merge what would touch anyway,
+    # so drawing (and memory) stays the same size whatever the session's length
+    min_gap_s = max(duration, 1.0) / 2000.0
     by_speaker: dict[str, list[tuple[float, float]]] = {}
-    for seg in segments:
-        by_speaker.setdefault(seg.speaker, []).append((seg.start_s, seg.duration_s))
+    for seg in sorted(segments, key=lambda x: (x.speaker, x.start_s)):
+        spans = by_speaker.setdefault(seg.speaker, [])
+        if spans and seg.start_s - (spans[-1][0] + spans[-1][1]) < min_gap_s:
+            start, _ = spans[-1]
+            spans[-1] = (start, max(spans[-1][0] + spans[-1][1], seg.end_s) - start)
+        else:
+            spans.append((seg.start_s, seg.duration_s))
     for name, spans in by_speaker.items():
         ax.broken_barh(spans, (lane[name] - 0.3, 0.6), facecolors=col[name], linewidth=0)
     for turn in session.get("turns", []) or []:
         x = float(turn.get("start_s", 0.0))
         ax.axvline(x, color="#555555", linestyle=":", linewidth=1)
-        ax.text(x, len(names) - 0.35, f" turn {int(turn.get('index', 0)) + 1}: {turn.get('holder')}",
-                fontsize=8, va="bottom", color="#333333")
-    for ev in session.get("backchannels", []) or []:
-        who = str(ev.get("who"))
-        if who in lane:
-            ax.plot([ev["t_s"]], [lane[who] + 0.42], marker="v", markersize=5, color="#444444", linestyle="none")
-    for ev in session.get("interruptions", []) or []:
+        if len(session["turns"]) <= 40:
+            ax.text(x, len(names) - 0.35, f" turn {int(turn.get('index', 0)) + 1}: {turn.get('holder')}",
+                    fontsize=8, va="bottom", color="#333333")
+    ticks = [(ev["t_s"], lane[str(ev.get("who"))] + 0.42) for ev in session.get("backchannels", []) or []
+             if str(ev.get("who")) in lane]
+    if 0 < len(ticks) <= 300:
+        ax.plot(*zip(*ticks), marker="v", markersize=5, color="#444444", linestyle="none")
+    elif ticks:  # many: short ticks in one collection instead of a marker each
+        xs, ys = zip(*ticks)
+        ax.vlines(xs, [y - 0.08 for y in ys], [y + 0.08 for y in ys], colors="#444444", linewidth=0.6)
+    interruptions = [ev for ev in session.get("interruptions", []) or []
+                     if str(ev.get("who")) in lane and str(ev.get("whom")) in lane]
+    for ev in interruptions if len(interruptions) <= 150 else []:
         who, whom = str(ev.get("who")), str(ev.get("whom"))
-        if who not in lane or whom not in lane:
-            continue
         style = "-" if ev.get("successful") else "--"
         ax.annotate("", xy=(ev["t_s"], lane[whom]), xytext=(ev["t_s"], lane[who]),
                     arrowprops={"arrowstyle": "-|>", "color": ALERT, "linestyle": style, "linewidth": 1.4,
                                 "shrinkA": 0, "shrinkB": 4})
-        ax.plot([ev["t_s"]], [lane[who]], marker="o", markersize=4, color=ALERT)
-    for m in session.get("markers", []) or []:
-        ax.plot([m["t_s"]], [-0.75], marker="^", markersize=6, color="#333333", linestyle="none")
+    if len(interruptions) > 150:  # too many arrows to read (or draw): one line each, in one collection
+        for successful, style in ((True, "-"), (False, "--")):
+            group = [ev for ev in interruptions if bool(ev.get("successful")) == successful]
+            if group:
+                ax.vlines([ev["t_s"] for ev in group], [lane[str(ev["who"])] for ev in group],
+                          [lane[str(ev["whom"])] for ev in group], colors=ALERT, linestyles=style,
+                          linewidth=1.0)
+    if 0 < len(interruptions) <= 150:
+        ax.plot([ev["t_s"] for ev in interruptions], [lane[str(ev["who"])] for ev in interruptions],
+                marker="o", markersize=4, color=ALERT, linestyle="none")
+    marks = [m["t_s"] for m in session.get("markers", []) or []]
+    if marks:
+        ax.plot(marks, [-0.75] * len(marks), marker="^", markersize=6, color="#333333", linestyle="none")
     ax.set_yticks([lane[n] for n in names], names)
     ax.set_xlim(0, max(duration, 1.0))
     ax.set_ylim(-1.0, len(names) - 0.05 + (0.35 if session.get("turns") else 0))
