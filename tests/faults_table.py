@@ -55,7 +55,8 @@ def pytest_runtest_makereport(item, call):
                 if row["nodeid"] == item.nodeid:
                     row["status"] = "FAIL (teardown)"
         return
-    seen = [v for k, v in report.user_properties if k == "observed"]
+    # dict.fromkeys: a property-based test records the same observation once per example
+    seen = list(dict.fromkeys(v for k, v in report.user_properties if k == "observed"))
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         status = f"skip: {reason.removeprefix('Skipped: ')}"
