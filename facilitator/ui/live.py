@@ -22,9 +22,17 @@ from facilitator.attribution import UNKNOWN
 from facilitator.errors import UserError
 from facilitator.ledger import Ledger
 from facilitator.ui.format import colour_of, countdown, mmss, share_bar
-from facilitator.ui.messages import PipelineEvent, PipelineStatus, SessionFailed, SessionFinished
+from facilitator.ui.messages import (
+    InputLost,
+    PipelineEvent,
+    PipelineStatus,
+    SessionFailed,
+    SessionFinished,
+)
 from facilitator.ui.session import LiveSession, SessionPlan
 
+LOST_LINE = ("The microphone stopped sending audio — reconnect it and press r to resume, or e to end; "
+             "the session so far is saved")
 ALERT_SHOW_S = 6.0  # stream seconds an alert stays up (a time-up notice stays until the next turn)
 
 # (key, action, description): one table for the footer, the command palette and the help text
@@ -46,6 +54,7 @@ class LiveScreen(Screen):
         Binding("1", "speaker(1)", "who", key_display="1–8"),
         *[Binding(str(i), f"speaker({i})", f"person {i}", show=False) for i in range(2, 9)],
         Binding("0", "speaker(0)", "auto"),
+        Binding("r", "resume_input", "resume input"),  # shown only while the input is lost
     ]
 
     DEFAULT_CSS = """
@@ -61,6 +70,7 @@ class LiveScreen(Screen):
     #alert.interruption { background: $error; color: $text; }
     #alert.warning { background: $warning 60%; color: $text; }
     #alert.info { background: $primary 40%; color: $text; }
+    #alert.lost { background: $error; color: $text; }
     #people { height: auto; border: round $secondary; padding: 0 1; overflow: hidden; }
     #status { height: 1; padding: 0 1; color: $text-muted; }
     """
@@ -84,6 +94,7 @@ class LiveScreen(Screen):
         self.waiting_for_pass = False  # time is up and the floor passes on a key press
         self.ending = False
         self.bell = plan.bell
+        self.input_lost: str | None = None  # the lost input's error while waiting for r or e
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -102,7 +113,8 @@ class LiveScreen(Screen):
         try:
             source = self.source_factory(self.plan)
             self.session = LiveSession(self.plan, source, self._post_event, self._post_status,
-                                       status_every_s=self.status_every_s, clock_now=self.clock_now)
+                                       status_every_s=self.status_every_s, clock_now=self.clock_now,
+                                       on_lost=self._post_lost)
         except UserError as exc:
             self._show_failure(str(exc))
             return
@@ -122,6 +134,9 @@ class LiveScreen(Screen):
 
     def _post_status(self, snapshot: dict) -> None:
         self.post_message(PipelineStatus(snapshot))
+
+    def _post_lost(self, error: str, saved: str | None, save_error: str | None) -> None:
+        self.post_message(InputLost(error, saved, save_error))
 
     @work(thread=True, exclusive=True, name="pipeline", exit_on_error=False)
     def _run_pipeline(self) -> None:
@@ -183,7 +198,9 @@ class LiveScreen(Screen):
             self.notify(f"{who} has the floor (manual)" if who else "Who is speaking: automatic",
                         timeout=2)
         elif kind == "marker":
-            self.notify(f"Moment marked at {mmss(t_s)}", timeout=2)
+            note = str(event.get("note", ""))
+            if not note.startswith(("input lost", "input resumed")):  # shown by the lost line
+                self.notify(f"Moment marked at {mmss(t_s)}", timeout=2)
         elif kind == "floor_change":
             self.snapshot["holder"] = event["holder"]
         for name in (event.get("speaker"), event.get("holder")):
@@ -206,6 +223,18 @@ class LiveScreen(Screen):
 
         self.ending = True
         self.app.switch_screen(ReportScreen(message.outcome))
+
+    @on(InputLost)
+    def _on_input_lost(self, message: InputLost) -> None:
+        if self.ending:
+            return  # already ending: the session finishes from what was counted
+        self.input_lost = message.error
+        line = LOST_LINE
+        if message.saved is None:
+            line = LOST_LINE.replace("the session so far is saved",
+                                     f"the session so far could not be saved ({message.save_error})")
+        self._show_lost(line)
+        self.refresh_bindings()
 
     @on(SessionFailed)
     def _on_failed(self, message: SessionFailed) -> None:
@@ -251,10 +280,46 @@ class LiveScreen(Screen):
         self.bell = not self.bell
         self.notify(f"Bell on alerts: {'on' if self.bell else 'off'}", timeout=2)
 
+    def action_resume_input(self, device=None) -> None:
+        """After a lost input: a new source from the same factory (the plan's device, or
+        ``device``), and the session runs on with the same counts."""
+        if self.session is None or self.input_lost is None or self.ending:
+            return
+        plan = self.plan if device is None else self.plan.with_changes(device=device)
+        try:
+            source = self.source_factory(plan)
+        except UserError as exc:
+            self._show_lost(f"Could not resume: {exc} — reconnect it and press r to try again, or e "
+                            "to end; the session so far is saved")
+            return
+        try:
+            self.session.resume_input(source)
+        except UserError as exc:
+            source.stop()
+            self._show_lost(f"Could not resume: {exc} — press r to try again, or e to end; the "
+                            "session so far is saved")
+            return
+        self.plan = plan
+        self.input_lost = None
+        self.alert = {"kind": "info", "text": f"Input resumed ({source.name}) — the session goes on",
+                      "t_s": self.stream_s, "sticky": False}
+        self.refresh_bindings()
+        self._refresh_all()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "resume_input":
+            return self.input_lost is not None and not self.ending
+        return True
+
     def action_end(self) -> None:
         if self.session is None:
             self.app.exit()
             return
+        if self.input_lost is not None:
+            self.input_lost = None
+            self.alert = None
+            self._refresh_all()
+            self.refresh_bindings()
         self.ending = True
         self.session.stop()
         self.query_one("#status", Static).update("Ending the session — writing the report…")
@@ -269,6 +334,10 @@ class LiveScreen(Screen):
         self.alerts.append(self.alert)
         if self.bell and kind in ("interruption", "warning"):
             self.app.bell()
+
+    def _show_lost(self, line: str) -> None:
+        self.alert = {"kind": "lost", "text": line, "t_s": self.stream_s, "sticky": True}
+        self._refresh_all()
 
     def _show_failure(self, error: str) -> None:
         self.ending = True
@@ -334,7 +403,7 @@ class LiveScreen(Screen):
         widget = self.query_one("#alert", Static)
         alert = self.alert
         widget.set_class(alert is not None, "shown")
-        for kind in ("interruption", "warning", "info"):
+        for kind in ("interruption", "warning", "info", "lost"):
             widget.set_class(alert is not None and alert["kind"] == kind, kind)
         widget.update(alert["text"] if alert else "")
 
@@ -374,7 +443,9 @@ class LiveScreen(Screen):
             return
         active = [n for n in self.snapshot.get("active", [])]
         text = Text()
-        if self.session is not None and self.session.paused:
+        if self.input_lost is not None:
+            text.append("waiting for the input — r resume · e end", style="red")
+        elif self.session is not None and self.session.paused:
             text.append("paused — nothing is measured until you resume (space)", style="yellow")
         elif active:
             named = [n for n in active if n != UNKNOWN]

@@ -83,3 +83,27 @@ class EnrollFailed(Message, bubble=False):
     """Recording or fitting failed; ``error`` is one line for the person enrolling."""
 
     error: str
+
+
+@dataclass
+class InputLost(Message, bubble=False):
+    """The microphone stopped sending audio; the session waits for a resume (r) or an end (e)."""
+
+    error: str  # the source's own line (also journaled as a marker)
+    saved: str | None  # where the session so far was written, or None if that failed
+    save_error: str | None = None
+
+
+@dataclass
+class UnfinishedFound(Message, bubble=False):
+    """Start-up: sessions that were cut short and can be recovered (newest first)."""
+
+    sessions: list  # facilitator.recovery.Unfinished
+
+
+@dataclass
+class RecoveryDone(Message, bubble=False):
+    """The recovery offered at start-up finished; one line per session (where its files went)."""
+
+    lines: list[str]
+    recovered: int

@@ -8,6 +8,7 @@ messages). The session directory, journal and summary files are made with the sa
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -173,7 +174,8 @@ class LiveSession:
 
     def __init__(self, plan: SessionPlan, source, on_event: Callable[[dict], None],
                  on_status: Callable[[dict], None], status_every_s: float = 0.1,
-                 clock_now: Callable[[], datetime] | None = None):
+                 clock_now: Callable[[], datetime] | None = None,
+                 on_lost: Callable[[str, str | None, str | None], None] | None = None):
         from facilitator.journal import JournalWriter
         from facilitator.pipeline import Pipeline
         from facilitator.session_files import make_session_dir, new_session_id
@@ -197,6 +199,12 @@ class LiveSession:
                                  status_every_s=status_every_s)
         self.uri = source.name
         self.done = threading.Event()  # set once run() has returned or failed
+        # lost input: on_lost(error, saved_dir, save_error) is called on the pipeline thread, which
+        # then waits for a decision: ("resume", source) from resume_input or ("end", None) from stop
+        self.on_lost = on_lost
+        self.lost: str | None = None  # the lost input's error line while waiting for a decision
+        self._decisions: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
 
     def request(self, action: str, *args) -> None:
         self.pipeline.request(action, *args)
@@ -212,19 +220,81 @@ class LiveSession:
         return self.source.paused
 
     def stop(self) -> None:
-        """End the session soon (from any thread): the pipeline finishes and writes its files."""
+        """End the session soon (from any thread): the pipeline finishes and writes its files.
+
+        Also ends a session whose input was lost (it is finished from what was counted)."""
+        self._decisions.put(("end", None))  # only read while the input is lost
         self.source.resume()
         self.pipeline.request("stop")
         self.source.inner.stop()
 
+    def resume_input(self, source) -> None:
+        """After a lost input: go on with ``source`` (the same device again, or another one).
+
+        Called from the UI thread; a source that cannot carry on this session is refused here with
+        one clear line (``UserError``) and the session keeps waiting.
+        """
+        with self._lock:
+            if self.lost is None:
+                raise UserError("the input is not lost; nothing to resume")
+            if source.channels != self.source.channels:
+                raise UserError(f"the new input has {source.channels} channel(s); this session needs "
+                                f"{self.source.channels}")
+            self.lost = None
+            self.source = PausableSource(source, live=not self.plan.replay)
+            self._decisions.put(("resume", self.source))
+
+    def _wait_after_loss(self, error: Exception):
+        """The input was lost: keep the session so far on disk, tell the UI, wait for r or e.
+
+        Returns the final result if the session is ended here, or None once resumed."""
+        from facilitator.recovery import save_so_far
+
+        saved = save_error = None
+        try:
+            save_so_far(self.pipeline, self.session_dir, self.uri)
+            saved = str(self.session_dir)
+        except UserError as exc:
+            save_error = str(exc)
+        except OSError as exc:
+            save_error = f"cannot write the session so far to {self.session_dir}: {exc.strerror or exc}"
+        with self._lock:
+            self.lost = str(error)
+        if self.on_lost is not None:
+            self.on_lost(str(error), saved, save_error)
+        action, source = self._decisions.get()
+        if action == "end":
+            with self._lock:
+                self.lost = None
+            return self._finish_without_input()
+        self.pipeline.resume(source)
+        return None
+
+    def _finish_without_input(self):
+        """End the session from what was counted: the pipeline flushes and closes its turns, as at
+        the end of a source (the lost source's dropped-audio count is kept)."""
+        self.pipeline.source = _NoInput(self.pipeline.source)
+        self.pipeline.lost = None
+        return self.pipeline.run()
+
     def run(self) -> SessionOutcome:
-        """Blocking: process the source to its end (or ``stop``), then write the session files."""
+        """Blocking: process the source to its end (or ``stop``), then write the session files.
+
+        A lost microphone (``DeviceLost``) does not end the session: the figures so far are saved,
+        ``on_lost`` is told, and the session waits for :meth:`resume_input` or :meth:`stop`.
+        """
         from facilitator.commands.replay import finish_session
+        from facilitator.microphone import DeviceLost
         from facilitator.session_files import write_summary_files
 
         try:
             try:
-                result = self.pipeline.run()
+                result = None
+                while result is None:
+                    try:
+                        result = self.pipeline.run()
+                    except DeviceLost as exc:
+                        result = self._wait_after_loss(exc)
             finally:
                 self.journal.close()
             summary = result.summary()
@@ -235,6 +305,22 @@ class LiveSession:
             return SessionOutcome(summary, self.session_dir, files, result.overflows)
         finally:
             self.done.set()
+
+
+class _NoInput:
+    """Stands in for a lost source when the session is ended without it: no more audio."""
+
+    def __init__(self, lost):
+        self.name = lost.name
+        self.channels = lost.channels
+        self.sample_rate_hz = lost.sample_rate_hz
+        self.overflows = getattr(lost, "overflows", 0)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        return iter(())
+
+    def stop(self) -> None:
+        pass
 
 
 def microphone_levels(device, stop: threading.Event, report: Callable[[float], None],
