@@ -56,6 +56,7 @@ class Ledger:
     floor_changes: list[tuple[float, str]] = field(default_factory=list)
     turns: list[dict] = field(default_factory=list)
     markers: list[dict] = field(default_factory=list)
+    input_events: list[dict] = field(default_factory=list)  # the microphone lost / resumed
     last_t_s: float = 0.0
     ended: bool = False
 
@@ -97,6 +98,8 @@ class Ledger:
                 turn["floor_s"] = _r(event["floor_s"])
         elif kind == "marker":
             self.markers.append({"t_s": _r(t_s), "note": event.get("note", "")})
+        elif kind in ("input_lost", "input_resumed"):
+            self.input_events.append({"t_s": _r(t_s), "kind": kind, "note": event.get("note", "")})
         elif kind == "session_start":
             self.meta = {k: v for k, v in event.items() if k not in ("kind", "t_s")}
             for name in event.get("speakers", []):
@@ -171,6 +174,7 @@ class Ledger:
             "longest_monologue": monologue,
             "turns": self._turn_rows(duration_s),
             "markers": self.markers,
+            "input_events": self.input_events,
             "complete": self.ended,
             "settings": settings,
         }

@@ -137,7 +137,7 @@ class Pipeline:
                     self.status(self.snapshot())
         except UserError as exc:
             self.lost = exc
-            self._emit({"kind": "marker", "t_s": self.tracker.now_s, "note": f"input lost: {exc}"})
+            self._emit({"kind": "input_lost", "t_s": self.tracker.now_s, "note": f"input lost: {exc}"})
             raise
         decided = self.detector.flush()
         if decided is not None:
@@ -159,7 +159,8 @@ class Pipeline:
         self._overflows_before += getattr(self.source, "overflows", 0)
         self.source = source
         self.lost = None
-        self._emit({"kind": "marker", "t_s": self.tracker.now_s, "note": f"input resumed: {source.name}"})
+        self._emit({"kind": "input_resumed", "t_s": self.tracker.now_s,
+                    "note": f"input resumed: {source.name}"})
 
     @property
     def overflows(self) -> int:

@@ -198,9 +198,7 @@ class LiveScreen(Screen):
             self.notify(f"{who} has the floor (manual)" if who else "Who is speaking: automatic",
                         timeout=2)
         elif kind == "marker":
-            note = str(event.get("note", ""))
-            if not note.startswith(("input lost", "input resumed")):  # shown by the lost line
-                self.notify(f"Moment marked at {mmss(t_s)}", timeout=2)
+            self.notify(f"Moment marked at {mmss(t_s)}", timeout=2)
         elif kind == "floor_change":
             self.snapshot["holder"] = event["holder"]
         for name in (event.get("speaker"), event.get("holder")):
