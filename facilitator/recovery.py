@@ -122,8 +122,7 @@ def recover(session_dir: Path, history: bool = True, force: bool = False) -> dic
     Returns the summary. Refuses a session that a running facilitator still writes, and (unless
     ``force``) one that already has its summary.
     """
-    from facilitator.commands.replay import finish_session
-    from facilitator.session_files import write_summary_files
+    from facilitator.session_files import close_session, finish_session
     from facilitator.sources import uri_of
 
     session_dir = Path(session_dir)
@@ -145,12 +144,9 @@ def recover(session_dir: Path, history: bool = True, force: bool = False) -> dic
         finish_session(session_dir, summary, history=history)
         return summary
     ledger = fold_journal(session_dir)
-    duration_s = ledger.last_t_s
-    summary = ledger.summary(duration_s)  # "complete": false unless the journal has session_end
     uri = uri_of(ledger.meta.get("source") or session_dir.name) or session_dir.name
-    write_summary_files(session_dir, summary, ledger.closed_segments(duration_s), uri)
-    finish_session(session_dir, summary, history=history)
-    return summary
+    # "complete": false unless the journal has session_end
+    return close_session(session_dir, ledger, ledger.last_t_s, uri, history=history)
 
 
 def save_so_far(pipeline, session_dir: Path, uri: str) -> dict:
@@ -160,11 +156,8 @@ def save_so_far(pipeline, session_dir: Path, uri: str) -> dict:
     while the pipeline waits for :meth:`~facilitator.pipeline.Pipeline.resume`. The journal stays
     open; the end of the session (or ``recover``) writes the final summary over this one.
     """
-    from facilitator.session_files import write_summary_files
+    from facilitator.session_files import write_ledger
     from facilitator.settings import SAMPLE_RATE_HZ
 
-    duration_s = pipeline.samples_in / SAMPLE_RATE_HZ
-    summary = pipeline.ledger.summary(duration_s)
-    summary["complete"] = False
-    write_summary_files(Path(session_dir), summary, pipeline.ledger.closed_segments(duration_s), uri)
-    return summary
+    # the ledger has no session_end yet, so the summary says "complete": false
+    return write_ledger(session_dir, pipeline.ledger, pipeline.samples_in / SAMPLE_RATE_HZ, uri)

@@ -53,3 +53,48 @@ def write_summary_files(session_dir: Path, summary: dict, segments, uri: str) ->
 def _rttm_safe(segments):
     """RTTM fields are space-separated: a name with spaces is written with underscores."""
     return [(a, b, re.sub(r"\s+", "_", name)) for a, b, name in segments]
+
+
+def write_ledger(session_dir: Path, ledger, duration_s: float, uri: str) -> dict:
+    """The ledger's summary (and segments) as session.json and segments.rttm; returns the summary."""
+    summary = ledger.summary(duration_s)
+    write_summary_files(Path(session_dir), summary, ledger.closed_segments(duration_s), uri)
+    return summary
+
+
+def close_session(session_dir: Path, ledger, duration_s: float, uri: str, history: bool = True) -> dict:
+    """End of a session (replay, live or recovered): summary files, history row, reports."""
+    summary = write_ledger(session_dir, ledger, duration_s, uri)
+    finish_session(session_dir, summary, history=history)
+    return summary
+
+
+def finish_session(session_dir: Path, summary: dict, history: bool = True) -> None:
+    """The history row, then the reports, where those parts are installed.
+
+    The reports come last so that a session directory with ``report.html`` is known to be finished;
+    a process killed before that point leaves a directory ``facilitator recover`` completes (storing
+    the history row again is harmless: it is keyed by the session id).
+    """
+    if history:
+        try:
+            from facilitator.history import record_session
+        except ImportError:
+            record_session = None
+        if record_session is not None:
+            record_session(session_dir)
+    try:
+        from facilitator.report import write_reports
+    except ImportError:
+        write_reports = None
+    if write_reports is not None:
+        try:
+            write_reports(session_dir)
+        except OSError as exc:  # e.g. the disk filled up: the session itself is already safe
+            for tmp in Path(session_dir).glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+            raise UserError(f"cannot write the reports in {session_dir} ({exc.strerror or exc}); "
+                            "the session itself is kept — free some space and run "
+                            f"'facilitator report {session_dir}'") from None
+
+

@@ -104,24 +104,8 @@ def test_journal_enospc_patched(tmp_path, observed):
     observed(str(caught.value))
 
 
-MEASURE = r'''
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-'''
-
-
-def write_long(path: Path, minutes: float) -> Path:
-    """The two-microphone sample repeated to ``minutes``, written block by block (FLAC)."""
-    audio, rate = sf.read(MICS, dtype="int16")
-    frames = int(minutes * 60 * rate)
-    with sf.SoundFile(path, "w", samplerate=rate, channels=audio.shape[1], format="FLAC") as out:
-        written = 0
-        while written < frames:
-            chunk = audio[: frames - written]
-            out.write(chunk)
-            written += len(chunk)
-    return path
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bench_memory import MEASURE, write_long  # noqa: E402  (one copy of the measuring code)
 
 
 def peak_rss_kib(audio: Path, out: Path) -> int:

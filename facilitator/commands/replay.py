@@ -123,7 +123,7 @@ class ProgressBar:
 def run(args) -> int:
     from facilitator.journal import JournalWriter
     from facilitator.pipeline import Pipeline
-    from facilitator.session_files import make_session_dir, new_session_id, write_summary_files
+    from facilitator.session_files import close_session, make_session_dir, new_session_id
     from facilitator.sources import FileSource
 
     if getattr(args, "tui", False):
@@ -157,43 +157,12 @@ def run(args) -> int:
         if bar:
             bar.close()
         journal.close()
-    summary = result.summary()
-    write_summary_files(session_dir, summary, result.ledger.closed_segments(result.duration_s),
-                        source.name)
-    finish_session(session_dir, summary, history=not args.no_history)
+    summary = close_session(session_dir, result.ledger, result.duration_s, source.name,
+                            history=not args.no_history)
     if not args.quiet:
         print(summary_text(summary))
     print(f"session written to {session_dir}")
     return 0
-
-
-def finish_session(session_dir: Path, summary: dict, history: bool = True) -> None:
-    """The history row, then the reports, where those parts are installed.
-
-    The reports come last so that a session directory with ``report.html`` is known to be finished;
-    a process killed before that point leaves a directory ``facilitator recover`` completes (storing
-    the history row again is harmless: it is keyed by the session id).
-    """
-    if history:
-        try:
-            from facilitator.history import record_session
-        except ImportError:
-            record_session = None
-        if record_session is not None:
-            record_session(session_dir)
-    try:
-        from facilitator.report import write_reports
-    except ImportError:
-        write_reports = None
-    if write_reports is not None:
-        try:
-            write_reports(session_dir)
-        except OSError as exc:  # e.g. the disk filled up: the session itself is already safe
-            for tmp in Path(session_dir).glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
-            raise UserError(f"cannot write the reports in {session_dir} ({exc.strerror or exc}); "
-                            "the session itself is kept — free some space and run "
-                            f"'facilitator report {session_dir}'") from None
 
 
 def summary_text(summary: dict) -> str:

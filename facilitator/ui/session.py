@@ -283,9 +283,8 @@ class LiveSession:
         A lost microphone (``DeviceLost``) does not end the session: the figures so far are saved,
         ``on_lost`` is told, and the session waits for :meth:`resume_input` or :meth:`stop`.
         """
-        from facilitator.commands.replay import finish_session
         from facilitator.microphone import DeviceLost
-        from facilitator.session_files import write_summary_files
+        from facilitator.session_files import close_session
 
         try:
             try:
@@ -297,10 +296,8 @@ class LiveSession:
                         result = self._wait_after_loss(exc)
             finally:
                 self.journal.close()
-            summary = result.summary()
-            write_summary_files(self.session_dir, summary,
-                                result.ledger.closed_segments(result.duration_s), self.uri)
-            finish_session(self.session_dir, summary, history=self.plan.history)
+            summary = close_session(self.session_dir, result.ledger, result.duration_s, self.uri,
+                                    history=self.plan.history)
             files = sorted(p.name for p in self.session_dir.iterdir() if not p.name.startswith("."))
             return SessionOutcome(summary, self.session_dir, files, result.overflows)
         finally:

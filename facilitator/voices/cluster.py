@@ -15,7 +15,7 @@ import numpy as np
 
 from facilitator.attribution import Activity, DecidedFrames
 from facilitator.voices import features as feat
-from facilitator.voices.gmm import GMM, map_adapt, stats, train_gmm
+from facilitator.voices.gmm import GMM, _posteriors, map_adapt, stats, train_gmm
 
 SUB = 3
 
@@ -109,13 +109,6 @@ class AutoAttributor:
             if speech[i]:
                 out[i] = frozenset([self.speakers[best[i]]]) if votes[i].any() else out[i - 1] if i else empty
         return out
-
-
-def _posteriors(gmm: GMM, x: np.ndarray) -> np.ndarray:
-    cl = gmm.component_loglik(x).astype(np.float64)
-    cl -= cl.max(axis=1, keepdims=True)
-    p = np.exp(cl)
-    return p / p.sum(axis=1, keepdims=True)
 
 
 def _ward(emb: np.ndarray, n_spk: int | None, max_spk: int) -> np.ndarray:
