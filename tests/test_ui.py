@@ -138,7 +138,7 @@ async def test_replay_in_the_app_matches_the_text_replay(tmp_path):
                        out_dir=str(tmp_path / "tui"))
     app = make_app(plan, show_setup=False)
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(200):
+        for _ in range(600):  # up to 30 s: the replay also writes its reports (slow on a busy machine)
             if isinstance(app.screen, ReportScreen):
                 break
             await pilot.pause(0.05)
