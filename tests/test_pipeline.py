@@ -248,3 +248,20 @@ def test_leading_digital_silence_does_not_change_the_result():
     padded = np.concatenate([np.zeros(16000, dtype=np.int16), x])
     shifted = Pipeline(ArraySource(padded), SoloAttributor("me"), Settings()).run().summary()
     assert shifted["speakers"][0]["floor_s"] == pytest.approx(plain["speakers"][0]["floor_s"], abs=0.031)
+
+
+def test_live_without_a_terminal_or_with_an_unknown_device_says_one_line(tmp_path):
+    """The app must not open (and hang) where it cannot work: one line and exit 2 instead."""
+    env = {**__import__("os").environ, "FACILITATOR_HOME": str(tmp_path / "home")}
+    for args in (["live", "--no-setup"], ["replay", str(SAMPLES / "open-2.flac"), "--tui"]):
+        proc = subprocess.run([sys.executable, "-m", "facilitator.cli", *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            "facilitator: error: the app needs a terminal; for a run without one use "
+            "'facilitator replay FILE' (it prints the summary)"]
+    from facilitator.commands.live import _check_input_device
+    from facilitator.errors import UserError
+
+    with pytest.raises(UserError):  # no such device here (or, without a sound server, none at all)
+        _check_input_device(99)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from facilitator.errors import UserError
 from facilitator.settings import PRESETS
@@ -74,7 +75,24 @@ def run(args) -> int:
                        device=args.device, record_path=args.record, out_dir=args.out,
                        history=not args.no_history, source_label="microphone")
     plan.settings()  # one clear line for an impossible turn length, before the screen opens
+    _check_terminal()
+    _check_input_device(args.device)
     return _run_app(make_app(plan, show_setup=not args.no_setup))
+
+
+def _check_input_device(device) -> None:
+    """PortAudio missing, no microphone at all, or an unknown --device: one line, before the screen."""
+    from facilitator.microphone import list_input_devices, resolve_device
+
+    if not list_input_devices():
+        raise UserError("no audio input device found: connect a microphone (see 'facilitator devices')")
+    resolve_device(device)
+
+
+def _check_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("the app needs a terminal; for a run without one use "
+                        "'facilitator replay FILE' (it prints the summary)")
 
 
 def run_replay_tui(args) -> int:
@@ -98,6 +116,7 @@ def run_replay_tui(args) -> int:
                        preset=args.preset, out_dir=args.out, history=not args.no_history,
                        source_label=probe.path.name, replay_file=str(args.file), speed=speed)
     plan.settings()
+    _check_terminal()
     return _run_app(make_app(plan, show_setup=False))
 
 
